@@ -80,15 +80,28 @@ pub fn classify(
     let residency = residency(country);
     let business = business_name.is_some_and(|b| !b.trim().is_empty());
     let (form, reason) = match residency {
-        Residency::Us if amount >= threshold => (FormKind::Nec1099, "US payee at or over the threshold"),
-        Residency::Us => (FormKind::NotReportable, "US payee below the threshold"),
-        Residency::Foreign if amount > Decimal::ZERO => {
-            (FormKind::Candidate1042S, "foreign payee: 1042-S candidate (no dollar minimum)")
+        Residency::Us if amount >= threshold => {
+            (FormKind::Nec1099, "US payee at or over the threshold")
         }
+        Residency::Us => (FormKind::NotReportable, "US payee below the threshold"),
+        Residency::Foreign if amount > Decimal::ZERO => (
+            FormKind::Candidate1042S,
+            "foreign payee: 1042-S candidate (no dollar minimum)",
+        ),
         Residency::Foreign => (FormKind::NotReportable, "foreign payee with nothing paid"),
-        Residency::Unknown => (FormKind::NotReportable, "country missing or unreadable: review"),
+        Residency::Unknown => (
+            FormKind::NotReportable,
+            "country missing or unreadable: review",
+        ),
     };
-    Ok(Classification { form, residency, business, amount, threshold, reason })
+    Ok(Classification {
+        form,
+        residency,
+        business,
+        amount,
+        threshold,
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -112,11 +125,26 @@ mod tests {
         let c = classify(&t, 2025, dec!(600.00), "USA", Some("ACME LLC")).unwrap();
         assert_eq!(c.form, FormKind::Nec1099);
         assert!(c.business);
-        assert_eq!(classify(&t, 2025, dec!(599.99), "USA", None).unwrap().form, FormKind::NotReportable);
-        assert_eq!(classify(&t, 2026, dec!(1999.99), "USA", None).unwrap().form, FormKind::NotReportable);
-        assert_eq!(classify(&t, 2026, dec!(2000), "USA", None).unwrap().form, FormKind::Nec1099);
-        assert_eq!(classify(&t, 2025, dec!(5), "MEX", None).unwrap().form, FormKind::Candidate1042S);
-        assert_eq!(classify(&t, 2025, dec!(0), "MEX", None).unwrap().form, FormKind::NotReportable);
+        assert_eq!(
+            classify(&t, 2025, dec!(599.99), "USA", None).unwrap().form,
+            FormKind::NotReportable
+        );
+        assert_eq!(
+            classify(&t, 2026, dec!(1999.99), "USA", None).unwrap().form,
+            FormKind::NotReportable
+        );
+        assert_eq!(
+            classify(&t, 2026, dec!(2000), "USA", None).unwrap().form,
+            FormKind::Nec1099
+        );
+        assert_eq!(
+            classify(&t, 2025, dec!(5), "MEX", None).unwrap().form,
+            FormKind::Candidate1042S
+        );
+        assert_eq!(
+            classify(&t, 2025, dec!(0), "MEX", None).unwrap().form,
+            FormKind::NotReportable
+        );
         assert!(classify(&t, 2031, dec!(5000), "USA", None).is_err());
     }
 }

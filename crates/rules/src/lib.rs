@@ -20,3 +20,8 @@ pub mod tin_match;
 pub use classify::{Classification, FormKind, Residency, classify, residency};
 pub use money::{MONEY_ROUNDING, format_amount, parse_amount, round_cents, to_cents};
 pub use thresholds::{ThresholdError, Thresholds};
+pub use tin::{
+    ParsedTin, PrefixPolicy, Tin, TinCheck, TinForm, TinParseError, TinRules, TinStatus, TinType,
+    check_tin, parse_tin,
+};
+pub use tin_match::{MatchRequest, MatchResult, ResultLineError, ResultRecord};

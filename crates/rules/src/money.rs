@@ -93,7 +93,10 @@ mod tests {
     fn parses_json_number_text_exactly() {
         assert_eq!(parse_amount("600").unwrap(), dec!(600));
         assert_eq!(parse_amount("600.00").unwrap(), dec!(600.00));
-        assert_eq!(parse_amount("1234.5600000000002").unwrap(), dec!(1234.5600000000002));
+        assert_eq!(
+            parse_amount("1234.5600000000002").unwrap(),
+            dec!(1234.5600000000002)
+        );
         assert_eq!(parse_amount("6.0E2").unwrap(), dec!(600));
         assert_eq!(parse_amount("1e-2").unwrap(), dec!(0.01));
         assert_eq!(parse_amount("-12.5").unwrap(), dec!(-12.5));
@@ -107,9 +110,18 @@ mod tests {
     #[test]
     fn rejects_non_numbers() {
         assert_eq!(parse_amount(""), Err(AmountError::Empty));
-        assert!(matches!(parse_amount("abc"), Err(AmountError::NotANumber(_))));
-        assert!(matches!(parse_amount("--"), Err(AmountError::NotANumber(_))));
-        assert!(matches!(parse_amount("NaN"), Err(AmountError::NotANumber(_))));
+        assert!(matches!(
+            parse_amount("abc"),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_amount("--"),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_amount("NaN"),
+            Err(AmountError::NotANumber(_))
+        ));
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Thresholds {
 }
 
 impl Default for Thresholds {
+    // Amounts in cents, grouped as dollars_cents (600_00 = $600.00).
+    #[allow(clippy::inconsistent_digit_grouping)]
     fn default() -> Self {
         let mut nec = BTreeMap::new();
         for year in FIRST_KNOWN_YEAR..=2025 {
@@ -77,7 +79,12 @@ mod tests {
         assert_eq!(t.nec(2025).unwrap(), dec!(600.00));
         assert_eq!(t.nec(2026).unwrap(), dec!(2000.00));
         assert_eq!(t.nec(2027), Err(ThresholdError::UnknownYear { year: 2027 }));
-        assert!(t.nec(2027).unwrap_err().to_string().contains("[thresholds.nec]"));
+        assert!(
+            t.nec(2027)
+                .unwrap_err()
+                .to_string()
+                .contains("[thresholds.nec]")
+        );
     }
 
     #[test]
@@ -85,7 +92,10 @@ mod tests {
         let t = Thresholds::default();
         assert!(t.meets_nec(2025, dec!(600.00)).unwrap());
         assert!(!t.meets_nec(2025, dec!(599.99)).unwrap());
-        assert!(t.meets_nec(2025, dec!(599.995)).unwrap(), "rounds half-up to 600.00");
+        assert!(
+            t.meets_nec(2025, dec!(599.995)).unwrap(),
+            "rounds half-up to 600.00"
+        );
         assert!(t.meets_nec(2025, dec!(599.9999999999999)).unwrap());
         assert!(!t.meets_nec(2026, dec!(1999.99)).unwrap());
         assert!(t.meets_nec(2026, dec!(2000.00)).unwrap());

@@ -1,0 +1,258 @@
+//! Tax IDs at rest: XChaCha20-Poly1305 (random 192-bit nonce, the row's user token as associated
+//! data so a ciphertext cannot be moved to another payee) plus an HMAC-SHA-256 keyed hash of the
+//! normalised TIN for duplicate detection. Both sub-keys derive from one 32-byte master key, taken
+//! from `MASSPAY_TAX_KEY` (64 hex digits) or from a key file created with mode 0600 on first use.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+type HmacSha256 = Hmac<Sha256>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("MASSPAY_TAX_KEY must be 64 hexadecimal digits (a 32-byte key)")]
+    BadEnvKey,
+    #[error("key file {path}: {reason}")]
+    KeyFile { path: PathBuf, reason: String },
+    #[error("a stored tax ID could not be decrypted (wrong key, or the row was altered)")]
+    Decrypt,
+    #[error("could not get random bytes from the operating system")]
+    Random,
+}
+
+/// Where the master key comes from.
+#[derive(Clone)]
+pub enum KeySource {
+    /// The key itself (e.g. from `MASSPAY_TAX_KEY`), 64 hex digits.
+    Hex(String),
+    /// A key file: read it, or create it (mode 0600) when it does not exist.
+    File(PathBuf),
+}
+
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Hex(_) => f.write_str("KeySource::Hex(<redacted>)"),
+            KeySource::File(p) => write!(f, "KeySource::File({})", p.display()),
+        }
+    }
+}
+
+/// Encrypts and hashes tax IDs. `Debug` shows only the key fingerprint.
+#[derive(Clone)]
+pub struct Vault {
+    cipher: XChaCha20Poly1305,
+    mac_key: [u8; 32],
+    fingerprint: String,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Vault(fingerprint {})", self.fingerprint)
+    }
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut m = <HmacSha256 as Mac>::new_from_slice(master).expect("HMAC takes any key length");
+    m.update(label);
+    m.finalize().into_bytes().into()
+}
+
+impl Vault {
+    pub fn from_master(master: [u8; 32]) -> Self {
+        let enc = derive(&master, b"masspay-tax/v1/tin-encryption");
+        let mac_key = derive(&master, b"masspay-tax/v1/tin-hash");
+        let fp = derive(&master, b"masspay-tax/v1/fingerprint");
+        Vault {
+            cipher: XChaCha20Poly1305::new(&Key::from(enc)),
+            mac_key,
+            fingerprint: hex::encode(&fp[..8]),
+        }
+    }
+
+    /// Loads the master key from `source`, creating the key file on first use.
+    pub fn load(source: &KeySource) -> Result<(Self, bool), VaultError> {
+        match source {
+            KeySource::Hex(h) => Ok((
+                Vault::from_master(parse_hex_key(h).ok_or(VaultError::BadEnvKey)?),
+                false,
+            )),
+            KeySource::File(path) => {
+                load_or_create_key_file(path).map(|(k, created)| (Vault::from_master(k), created))
+            }
+        }
+    }
+
+    /// A short public fingerprint of the key (safe to store and print).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Encrypts `tin` for the payee `user_token`: `v1:` + hex(nonce ‖ ciphertext).
+    pub fn encrypt(&self, user_token: &str, tin: &str) -> Result<String, VaultError> {
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|_| VaultError::Random)?;
+        let ct = self
+            .cipher
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: tin.as_bytes(),
+                    aad: user_token.as_bytes(),
+                },
+            )
+            .map_err(|_| VaultError::Decrypt)?;
+        let mut out = String::with_capacity(3 + 2 * (24 + ct.len()));
+        out.push_str("v1:");
+        out.push_str(&hex::encode(nonce));
+        out.push_str(&hex::encode(ct));
+        Ok(out)
+    }
+
+    /// Decrypts what [`Self::encrypt`] produced for the same `user_token`.
+    pub fn decrypt(&self, user_token: &str, stored: &str) -> Result<String, VaultError> {
+        let body = stored.strip_prefix("v1:").ok_or(VaultError::Decrypt)?;
+        let bytes = hex::decode(body).map_err(|_| VaultError::Decrypt)?;
+        if bytes.len() < 24 + 16 {
+            return Err(VaultError::Decrypt);
+        }
+        let (nonce, ct) = bytes.split_at(24);
+        let nonce: [u8; 24] = nonce.try_into().map_err(|_| VaultError::Decrypt)?;
+        let pt = self
+            .cipher
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: ct,
+                    aad: user_token.as_bytes(),
+                },
+            )
+            .map_err(|_| VaultError::Decrypt)?;
+        String::from_utf8(pt).map_err(|_| VaultError::Decrypt)
+    }
+
+    /// Keyed hash of a normalised TIN (digits only), for finding the same TIN on several payees
+    /// without storing it in clear. Hex, 64 characters.
+    pub fn tin_hash(&self, normalized: &str) -> String {
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.mac_key).expect("any key length");
+        m.update(normalized.as_bytes());
+        hex::encode(m.finalize().into_bytes())
+    }
+}
+
+fn parse_hex_key(h: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(h.trim()).ok()?;
+    bytes.try_into().ok()
+}
+
+fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], bool), VaultError> {
+    let err = |reason: String| VaultError::KeyFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            check_permissions(path);
+            parse_hex_key(&text)
+                .map(|k| (k, false))
+                .ok_or_else(|| err("does not hold 64 hexadecimal digits".into()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|_| VaultError::Random)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+            }
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            match opts.open(path) {
+                Ok(mut f) => {
+                    f.write_all(format!("{}\n", hex::encode(key)).as_bytes())
+                        .map_err(|e| err(e.to_string()))?;
+                    f.sync_all().map_err(|e| err(e.to_string()))?;
+                    tracing::info!(path = %path.display(), "created a new encryption key file (mode 0600): back it up");
+                    Ok((key, true))
+                }
+                // Another process created it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    load_or_create_key_file(path)
+                }
+                Err(e) => Err(err(e.to_string())),
+            }
+        }
+        Err(e) => Err(err(e.to_string())),
+    }
+}
+
+#[cfg(unix)]
+fn check_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), "key file is readable by other users; chmod 600 it");
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn check_permissions(_: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_binding_to_the_payee() {
+        let v = Vault::from_master([7; 32]);
+        let ct = v.encrypt("usr_a", "123456789").unwrap();
+        assert!(!ct.contains("123456789"));
+        assert_eq!(v.decrypt("usr_a", &ct).unwrap(), "123456789");
+        assert!(
+            v.decrypt("usr_b", &ct).is_err(),
+            "ciphertext is bound to its payee"
+        );
+        assert!(Vault::from_master([8; 32]).decrypt("usr_a", &ct).is_err());
+        assert_ne!(v.encrypt("usr_a", "123456789").unwrap(), ct, "random nonce");
+        assert_eq!(v.tin_hash("123456789"), v.tin_hash("123456789"));
+        assert_ne!(
+            v.tin_hash("123456789"),
+            Vault::from_master([8; 32]).tin_hash("123456789")
+        );
+        assert!(!format!("{v:?}").contains("07070707"));
+    }
+
+    #[test]
+    fn key_file_created_0600_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/masspay-tax.key");
+        let (a, created) = Vault::load(&KeySource::File(path.clone())).unwrap();
+        assert!(created);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let (b, created) = Vault::load(&KeySource::File(path)).unwrap();
+        assert!(!created);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn env_key_must_be_64_hex() {
+        assert!(Vault::load(&KeySource::Hex("abc".into())).is_err());
+        assert!(Vault::load(&KeySource::Hex("11".repeat(32))).is_ok());
+    }
+}
