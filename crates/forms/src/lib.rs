@@ -1,1 +1,13 @@
-//! Placeholder.
+//! Worksheets: what goes in each row (built from stored payees by the caller) and the writers.
+//!
+//! * [`cell`]: spreadsheet-formula neutralisation for every text cell.
+//! * [`atomic`]: files are written to a temporary file beside the target, then renamed, so a
+//!   crash or an error never leaves a half-written worksheet.
+//! * [`nec`]: the 1099-NEC worksheet (columns are a public interface: add, never rename).
+
+pub mod atomic;
+pub mod cell;
+pub mod nec;
+
+pub use atomic::AtomicFile;
+pub use cell::neutralize;
