@@ -14,7 +14,7 @@ mod error;
 pub mod models;
 mod retry;
 pub mod split;
-mod tax;
+pub mod tax;
 
 pub use client::{ApiKey, Client, ClientConfig, Environment, normalize_base_url};
 pub use error::{ApiErrorBody, ClientError};

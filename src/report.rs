@@ -1,0 +1,194 @@
+//! `report 1099`: the 1099-NEC worksheet for a year, from the store.
+
+use anyhow::{Context, Result, bail};
+use futures_util::TryStreamExt;
+use masspay_tax_forms::nec::{self, NecRow};
+use masspay_tax_rules::name_control;
+use masspay_tax_rules::tin::{TinCheck, TinRules, TinStatus, TinType, check_tin};
+use masspay_tax_store::{Store, StoredPayee};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The TIN a payee is reported with: an imported W-9's when there is one, else MassPay's `tax_id`.
+pub struct TinInfo<'a> {
+    pub text: Option<&'a str>,
+    pub declared: Option<TinType>,
+    pub source: &'static str,
+}
+
+/// Masks a TIN for display: last four only (`***-**-1234`, `**-***1234` for an EIN).
+pub fn mask(check: &TinCheck, raw: Option<&str>) -> String {
+    if let Some(t) = &check.tin {
+        return t.masked(check.tin_type);
+    }
+    let digits: String = raw
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    match digits.len() {
+        0 => String::new(),
+        n if n >= 4 => format!("***-**-{}", &digits[n - 4..]),
+        _ => "***".into(),
+    }
+}
+
+/// The full TIN, for IRS-bound files only (`--unmask-tin`).
+pub fn unmasked(check: &TinCheck, raw: Option<&str>) -> String {
+    match &check.tin {
+        Some(t) => t.formatted(check.tin_type),
+        None => raw.unwrap_or("").to_string(),
+    }
+}
+
+pub fn full_name(p: &StoredPayee) -> String {
+    [
+        p.first_name.as_str(),
+        p.middle_name.as_str(),
+        p.last_name.as_str(),
+    ]
+    .iter()
+    .filter(|s| !s.trim().is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// Builds one worksheet row.
+pub fn nec_row(
+    p: &StoredPayee,
+    tin: &TinInfo<'_>,
+    rules: &TinRules,
+    unmask: bool,
+) -> Result<(NecRow, TinCheck)> {
+    let check = check_tin(tin.text, tin.declared, rules);
+    let business = p.business != 0;
+    let mut flags = Vec::new();
+    if business {
+        flags.push("business");
+    }
+    if p.postal_code_repaired != 0 {
+        flags.push("zip_repaired");
+    }
+    if matches!(
+        check.status,
+        TinStatus::Missing | TinStatus::Malformed | TinStatus::Invalid
+    ) {
+        flags.push("backup_withholding");
+    }
+    if check.ambiguous {
+        flags.push("ambiguous_tin_type");
+    }
+    let uses_business_name = business && check.tin_type == TinType::Ein;
+    let nc = name_control::for_payee(
+        &p.first_name,
+        &p.last_name,
+        Some(p.business_name.as_str()),
+        uses_business_name,
+    );
+    Ok((
+        NecRow {
+            user_token: p.user_token.clone(),
+            name: full_name(p),
+            business_name: p.business_name.clone(),
+            tin_type: if check.status == TinStatus::Missing {
+                String::new()
+            } else {
+                check.tin_type.as_str().into()
+            },
+            tin: if unmask {
+                unmasked(&check, tin.text)
+            } else {
+                mask(&check, tin.text)
+            },
+            tin_status: check.status.as_str().into(),
+            box1: p.amount_decimal()?,
+            box4: Decimal::ZERO,
+            address1: p.address1.clone(),
+            address2: p.address2.clone(),
+            city: p.city.clone(),
+            state: p.state_province.clone(),
+            zip: p.postal_code.clone(),
+            country: p.country.clone(),
+            email: p.email.clone(),
+            tin_source: if tin.text.is_some() {
+                tin.source.into()
+            } else {
+                String::new()
+            },
+            name_control: nc,
+            flags: flags.join(";"),
+        },
+        check,
+    ))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportSummary {
+    pub form: &'static str,
+    pub tax_year: i32,
+    pub file: PathBuf,
+    pub payees: usize,
+    pub total_box1: String,
+    pub threshold: String,
+    pub tin_masked: bool,
+    pub tin_status: BTreeMap<String, usize>,
+    pub ambiguous_tin_type: usize,
+    pub sync_run_id: i64,
+    pub synced_at: Option<String>,
+}
+
+/// Writes `out/1099-NEC-{year}.csv` (atomically) and returns its summary.
+pub async fn report_1099(
+    store: &Store,
+    settings: &crate::config::Settings,
+    forms: &crate::taxforms::FormIndex,
+    year: i32,
+    out: &Path,
+    unmask: bool,
+) -> Result<ReportSummary> {
+    let threshold = settings.thresholds.nec(year)?;
+    let Some(run) = store.latest_run(year).await? else {
+        bail!(
+            "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
+        );
+    };
+    let mut writer = nec::create(out, year)
+        .with_context(|| format!("creating the worksheet in {}", out.display()))?;
+    let mut total = Decimal::ZERO;
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ambiguous = 0;
+    let mut stream = store.year_payees(year, Some("1099-NEC"));
+    while let Some(p) = stream.try_next().await? {
+        let w9 = forms.get(&p.user_token);
+        if w9.is_some_and(|f| f.exempt_from_1099()) {
+            continue;
+        }
+        let tin = crate::taxforms::tin_info(&p, w9);
+        let (row, check) = nec_row(&p, &tin, &settings.tin_rules, unmask)?;
+        total += row.box1;
+        *statuses
+            .entry(check.status.as_str().to_string())
+            .or_default() += 1;
+        ambiguous += usize::from(check.ambiguous);
+        writer.write(&row)?;
+    }
+    let payees = writer.rows();
+    let file = nec::finish(writer).context("writing the worksheet")?;
+    total.rescale(2);
+    Ok(ReportSummary {
+        form: "1099-NEC",
+        tax_year: year,
+        file,
+        payees,
+        total_box1: total.to_string(),
+        threshold: masspay_tax_rules::format_amount(threshold),
+        tin_masked: !unmask,
+        tin_status: statuses,
+        ambiguous_tin_type: ambiguous,
+        sync_run_id: run.id,
+        synced_at: run.finished_at,
+    })
+}

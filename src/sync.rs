@@ -1,0 +1,321 @@
+//! `sync`: pull a tax year from MassPay into the store, atomically.
+//!
+//! The tax endpoint is read as a stream; each row is classified under the year's rules and
+//! written into a snapshot transaction. If the connection drops mid-body the transaction is
+//! rolled back and the whole pull is retried (bounded, with backoff), so a sync under faults
+//! leaves exactly the store a clean one would, and a failed sync leaves the previous snapshot.
+
+use anyhow::{Context, Result};
+use masspay_client::{Client, ClientError, TaxRow, tax::PostalCode};
+use masspay_tax_rules::{Residency, Thresholds, classify};
+use masspay_tax_store::{BalanceRecord, Finding, PayeeRecord, SnapshotSummary, Store};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, Instant};
+
+/// What `sync` reports (also the `--format json` output).
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub tax_year: i32,
+    pub source: String,
+    pub run_id: i64,
+    pub payees: i64,
+    pub rows_received: i64,
+    pub rows_rejected: i64,
+    /// Sum of all payees' amounts (rounded to cents per payee).
+    pub total: String,
+    pub reportable_1099_nec: i64,
+    pub candidates_1042s: i64,
+    pub threshold: String,
+    pub findings: usize,
+    pub body_sha256: String,
+    pub tries: u32,
+    pub duration_ms: u64,
+}
+
+/// Progress callback: rows read so far and body bytes.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// Builds the store records for one row; findings are appended to `findings`.
+pub fn to_records(
+    row: &TaxRow,
+    year: i32,
+    thresholds: &Thresholds,
+    findings: &mut Vec<Finding>,
+) -> Result<(PayeeRecord, BalanceRecord), masspay_tax_rules::ThresholdError> {
+    let c = classify(
+        thresholds,
+        year,
+        row.balance,
+        &row.country,
+        Some(&row.business_name),
+    )?;
+    let finding = |code: &str, severity: &str, message: String| Finding {
+        user_token: Some(row.user_token.clone()),
+        row_index: Some(row.index as i64),
+        code: code.into(),
+        severity: severity.into(),
+        message,
+    };
+    let (postal_code, repaired) = match (&row.postal_code, c.residency) {
+        (Some(PostalCode::Number(n)), Residency::Us) => {
+            masspay_tax_rules::postal::repair_us_zip(n, true)
+        }
+        (Some(p), _) => (p.text().to_string(), false),
+        (None, _) => (String::new(), false),
+    };
+    if repaired {
+        findings.push(finding(
+            "postal_code_repaired",
+            "info",
+            format!(
+                "postal_code arrived as the number {} and was repaired to {postal_code}",
+                row.postal_code.as_ref().map(PostalCode::text).unwrap_or("")
+            ),
+        ));
+    }
+    if c.residency == Residency::Unknown {
+        findings.push(finding(
+            "country_unknown",
+            "warning",
+            format!("country {:?} is not an ISO alpha-3 code: not classified; fix the payee's country in MassPay", row.country),
+        ));
+    }
+    if row.balance < Decimal::ZERO {
+        findings.push(finding(
+            "negative_balance",
+            "warning",
+            format!("annual balance is negative ({})", row.balance),
+        ));
+    }
+    if row.balance.scale() > 2 && c.amount != row.balance {
+        findings.push(finding(
+            "amount_rounded",
+            "info",
+            format!(
+                "balance {} has more than two decimals; rounded half-up to {}",
+                row.balance, c.amount
+            ),
+        ));
+    }
+    let payee = PayeeRecord {
+        user_token: row.user_token.clone(),
+        first_name: row.first_name.clone(),
+        middle_name: row.middle_name.clone(),
+        last_name: row.last_name.clone(),
+        business_name: row.business_name.clone(),
+        email: row.email.clone(),
+        mobile_number: row.mobile_number.clone(),
+        address1: row.address1.clone(),
+        address2: row.address2.clone(),
+        city: row.city.clone(),
+        state_province: row.state_province.clone(),
+        postal_code,
+        postal_code_repaired: repaired,
+        country: row.country.trim().to_ascii_uppercase(),
+        date_of_birth: row.date_of_birth.clone(),
+        tin_raw: row.tax_id.clone(),
+    };
+    let balance = BalanceRecord {
+        balance: row.balance,
+        amount: c.amount,
+        amount_cents: masspay_tax_rules::to_cents(c.amount).unwrap_or(i64::MAX),
+        form: match c.form {
+            masspay_tax_rules::FormKind::Nec1099 => "1099-NEC",
+            masspay_tax_rules::FormKind::Candidate1042S => "1042-S",
+            masspay_tax_rules::FormKind::NotReportable => "none",
+        }
+        .into(),
+        business: c.business,
+        residency: match c.residency {
+            Residency::Us => "us",
+            Residency::Foreign => "foreign",
+            Residency::Unknown => "unknown",
+        }
+        .into(),
+    };
+    Ok((payee, balance))
+}
+
+/// A 128-bit fingerprint of a token, for duplicate detection in bounded memory.
+fn token_key(state: &std::hash::RandomState, token: &str) -> u128 {
+    let mut a = state.build_hasher();
+    a.write(token.as_bytes());
+    let mut b = state.build_hasher();
+    b.write_u8(0xA5);
+    b.write(token.as_bytes());
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+enum Attempt {
+    Done(SyncReport),
+    /// The body failed part-way; retry the whole pull.
+    Retry(ClientError),
+}
+
+/// Pulls `year` into the store.
+pub async fn sync_year(
+    client: &Client,
+    store: &Store,
+    thresholds: &Thresholds,
+    year: i32,
+    source: &str,
+    progress: Option<Progress<'_>>,
+) -> Result<SyncReport> {
+    // Refuse an unknown year before touching anything.
+    let threshold = thresholds.nec(year)?;
+    let started = Instant::now();
+    let run_id = store.begin_run(year, source).await?;
+    let policy = client.retry_policy().clone();
+    let max_pulls = policy.max_tries.max(1);
+    let mut pulls = 0u32;
+    let mut total_tries = 0u32;
+    loop {
+        pulls += 1;
+        let outcome = attempt(
+            client,
+            store,
+            thresholds,
+            year,
+            run_id,
+            progress,
+            &mut total_tries,
+        )
+        .await;
+        match outcome {
+            Ok(Attempt::Done(mut r)) => {
+                r.source = source.to_string();
+                r.threshold = masspay_tax_rules::format_amount(threshold);
+                r.duration_ms = started.elapsed().as_millis() as u64;
+                r.tries = total_tries;
+                return Ok(r);
+            }
+            Ok(Attempt::Retry(e)) if pulls < max_pulls => {
+                let wait = policy.delay(pulls + 1, None);
+                tracing::warn!(error = %e, pull = pulls, "tax body failed part-way; rolled back, retrying the pull");
+                tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+            }
+            Ok(Attempt::Retry(e)) => {
+                let _ = store
+                    .fail_run(run_id, &e.to_string(), i64::from(total_tries))
+                    .await;
+                return Err(e).context(format!("sync of tax year {year} failed after {pulls} pulls; the previous snapshot is unchanged"));
+            }
+            Err(e) => {
+                let _ = store
+                    .fail_run(run_id, &format!("{e:#}"), i64::from(total_tries))
+                    .await;
+                return Err(e.context(format!(
+                    "sync of tax year {year} failed; the previous snapshot is unchanged"
+                )));
+            }
+        }
+    }
+}
+
+async fn attempt(
+    client: &Client,
+    store: &Store,
+    thresholds: &Thresholds,
+    year: i32,
+    run_id: i64,
+    progress: Option<Progress<'_>>,
+    total_tries: &mut u32,
+) -> Result<Attempt> {
+    // amount_threshold means "strictly exceeds": ask for everything above zero and apply the
+    // IRS's ">= threshold" locally, so the payee paid exactly the threshold is never lost.
+    let mut pull = match client.tax_pull(year, Decimal::ZERO).await {
+        Ok(p) => p,
+        Err(e) => return Err(e.into()),
+    };
+    *total_tries += pull.tries();
+    let mut writer = store.snapshot(run_id, year).await?;
+    let mut findings = Vec::new();
+    let mut rejected = 0i64;
+    let hasher = std::hash::RandomState::new();
+    let mut seen: HashSet<u128> = HashSet::new();
+    let mut rows = 0u64;
+    loop {
+        let next = match pull.next_row().await {
+            Ok(n) => n,
+            Err(e @ (ClientError::Transport { .. } | ClientError::Decode { .. })) => {
+                writer.rollback().await?;
+                return Ok(Attempt::Retry(e));
+            }
+            Err(e) => {
+                writer.rollback().await?;
+                return Err(e.into());
+            }
+        };
+        let Some(row) = next else { break };
+        rows += 1;
+        if rows % 1024 == 0 {
+            if let Some(p) = progress {
+                p(rows, pull.bytes_read());
+            }
+        }
+        match row {
+            Ok(row) => {
+                if !seen.insert(token_key(&hasher, &row.user_token)) {
+                    rejected += 1;
+                    findings.push(Finding {
+                        user_token: Some(row.user_token.clone()),
+                        row_index: Some(row.index as i64),
+                        code: "duplicate_row".into(),
+                        severity: "error".into(),
+                        message: "user_token appears more than once in the response; the first row was kept".into(),
+                    });
+                    continue;
+                }
+                let (payee, balance) = to_records(&row, year, thresholds, &mut findings)?;
+                writer.add(payee, balance).await?;
+            }
+            Err(e) => {
+                rejected += 1;
+                findings.push(Finding {
+                    user_token: e.user_token.clone(),
+                    row_index: Some(e.index as i64),
+                    code: "row_rejected".into(),
+                    severity: "error".into(),
+                    message: e.message.clone(),
+                });
+            }
+        }
+    }
+    if let Some(p) = progress {
+        p(rows, pull.bytes_read());
+    }
+    let summary = pull.summary();
+    let nfindings = findings.len();
+    for f in findings {
+        writer.add_finding(f);
+    }
+    let snap = SnapshotSummary {
+        rows_received: summary.rows as i64,
+        rows_rejected: rejected,
+        body_bytes: summary.bytes as i64,
+        body_sha256: summary.sha256.clone(),
+        tries: i64::from(*total_tries),
+    };
+    let counts = writer.commit(&snap).await?;
+    let mut total = counts.total;
+    total.rescale(2);
+    Ok(Attempt::Done(SyncReport {
+        tax_year: year,
+        source: String::new(),
+        run_id,
+        payees: counts.stored,
+        rows_received: summary.rows as i64,
+        rows_rejected: rejected,
+        total: total.to_string(),
+        reportable_1099_nec: counts.reportable,
+        candidates_1042s: counts.foreign,
+        threshold: String::new(),
+        findings: nfindings,
+        body_sha256: summary.sha256,
+        tries: 0,
+        duration_ms: 0,
+    }))
+}
