@@ -224,8 +224,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             format,
         } => {
             settings.thresholds.nec(year)?;
-            let store = open_store(&cli.global).await?;
             let src = Source::connect(&source_args(&source)).await?;
+            let store = open_store(&cli.global).await?;
             let bar = progress_bar();
             let cb = |rows: u64, bytes: u64| {
                 if let Some(b) = &bar {

@@ -8,18 +8,36 @@ use common::{TestDb, client, dump, emulator};
 use futures_util::TryStreamExt;
 use masspay_tax::config::Settings;
 use masspay_tax::sync::sync_year;
-use masspay_tax_store::{StoredPayee, Store};
+use masspay_tax_store::{Store, StoredPayee};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::collections::HashMap;
 
 async fn year_map(store: &Store, year: i32) -> HashMap<String, StoredPayee> {
-    store.year_payees(year, None).map_ok(|p| (p.user_token.clone(), p)).try_collect().await.unwrap()
+    store
+        .year_payees(year, None)
+        .map_ok(|p| (p.user_token.clone(), p))
+        .try_collect()
+        .await
+        .unwrap()
 }
 
-async fn sync(store: &Store, emu: &masspay_emulator::RunningEmulator, year: i32) -> masspay_tax::sync::SyncReport {
+async fn sync(
+    store: &Store,
+    emu: &masspay_emulator::RunningEmulator,
+    year: i32,
+) -> masspay_tax::sync::SyncReport {
     let s = Settings::default();
-    sync_year(&client(emu, 12), store, &s.thresholds, year, "emulator", None).await.expect("sync succeeds")
+    sync_year(
+        &client(emu, 12),
+        store,
+        &s.thresholds,
+        year,
+        "emulator",
+        None,
+    )
+    .await
+    .expect("sync succeeds")
 }
 
 #[tokio::test]
@@ -30,21 +48,47 @@ async fn threshold_2025_is_600_or_more_compared_in_cents() {
         let r = sync(&store, &emu, 2025).await;
         assert_eq!(r.threshold, "600.00");
         let m = year_map(&store, 2025).await;
-        let form = |t: &str| m.get(t).unwrap_or_else(|| panic!("{t} missing on {}", db.label)).form.clone();
-        assert_eq!(form("usr_edge_bal_600_00"), "1099-NEC", "exactly $600.00 is in ({})", db.label);
-        assert_eq!(form("usr_edge_bal_599_99"), "none", "$599.99 is out ({})", db.label);
+        let form = |t: &str| {
+            m.get(t)
+                .unwrap_or_else(|| panic!("{t} missing on {}", db.label))
+                .form
+                .clone()
+        };
+        assert_eq!(
+            form("usr_edge_bal_600_00"),
+            "1099-NEC",
+            "exactly $600.00 is in ({})",
+            db.label
+        );
+        assert_eq!(
+            form("usr_edge_bal_599_99"),
+            "none",
+            "$599.99 is out ({})",
+            db.label
+        );
         assert_eq!(form("usr_edge_bal_600_01"), "1099-NEC");
-        assert_eq!(form("usr_edge_float_under_600"), "1099-NEC", "599.9999999999999 rounds to 600.00");
+        assert_eq!(
+            form("usr_edge_float_under_600"),
+            "1099-NEC",
+            "599.9999999999999 rounds to 600.00"
+        );
         assert_eq!(form("usr_edge_float_over_600"), "1099-NEC");
         assert_eq!(form("usr_edge_exp_600"), "1099-NEC", "6.0E2 is 600");
         assert_eq!(form("usr_edge_bal_1999_99"), "1099-NEC");
         assert_eq!(form("usr_edge_foreign_mex"), "1042-S");
-        assert_eq!(form("usr_edge_empty_country"), "none", "unknown country is never guessed");
+        assert_eq!(
+            form("usr_edge_empty_country"),
+            "none",
+            "unknown country is never guessed"
+        );
         // amount_threshold=0 is sent ("strictly exceeds"): a payee with nothing paid is not a payee
         // of the year, while one paid a single cent is kept.
         assert!(!m.contains_key("usr_edge_zero"));
         assert_eq!(form("usr_edge_one_cent"), "none");
-        assert_eq!(m["usr_edge_ein_business"].business, 1, "business names stay reportable and are marked");
+        assert_eq!(
+            m["usr_edge_ein_business"].business, 1,
+            "business names stay reportable and are marked"
+        );
         assert_eq!(form("usr_edge_ein_business"), "1099-NEC");
         store.close().await;
         db.cleanup().await;
@@ -62,7 +106,10 @@ async fn threshold_2026_is_2000() {
         assert_eq!(m["usr_edge_bal_1999_99"].form, "none", "{}", db.label);
         assert_eq!(m["usr_edge_bal_2000_00"].form, "1099-NEC", "{}", db.label);
         assert_eq!(m["usr_edge_bal_2000_01"].form, "1099-NEC");
-        assert_eq!(m["usr_edge_bal_600_00"].form, "none", "$600 is below the 2026 threshold");
+        assert_eq!(
+            m["usr_edge_bal_600_00"].form, "none",
+            "$600 is below the 2026 threshold"
+        );
         store.close().await;
         db.cleanup().await;
     }
@@ -73,11 +120,24 @@ async fn unknown_future_year_is_a_clear_error_not_a_guess() {
     let emu = emulator(0, 0, 0).await;
     let db = TestDb::sqlite();
     let store = db.open().await;
-    let err = sync_year(&client(&emu, 3), &store, &Settings::default().thresholds, 2027, "emulator", None)
-        .await
-        .unwrap_err();
-    assert!(format!("{err:#}").contains("no 1099-NEC threshold is known for tax year 2027"), "{err:#}");
-    assert!(store.runs(Some(2027)).await.unwrap().is_empty(), "nothing recorded for a refused year");
+    let err = sync_year(
+        &client(&emu, 3),
+        &store,
+        &Settings::default().thresholds,
+        2027,
+        "emulator",
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("no 1099-NEC threshold is known for tax year 2027"),
+        "{err:#}"
+    );
+    assert!(
+        store.runs(Some(2027)).await.unwrap().is_empty(),
+        "nothing recorded for a refused year"
+    );
 }
 
 #[tokio::test]
@@ -88,20 +148,41 @@ async fn amounts_are_exact_to_the_cent() {
     sync(&store, &emu, 2025).await;
     let m = year_map(&store, 2025).await;
     let amount = |t: &str| (m[t].balance.clone(), m[t].amount.clone(), m[t].amount_cents);
-    assert_eq!(amount("usr_edge_float_1234_56"), ("1234.5600000000002".into(), "1234.56".into(), 123456));
-    assert_eq!(amount("usr_edge_float_under_600"), ("599.9999999999999".into(), "600.00".into(), 60000));
-    assert_eq!(amount("usr_edge_huge"), ("12345678.91".into(), "12345678.91".into(), 1234567891));
-    assert_eq!(amount("usr_edge_vendor_sample"), ("1500".into(), "1500.00".into(), 150000));
+    assert_eq!(
+        amount("usr_edge_float_1234_56"),
+        ("1234.5600000000002".into(), "1234.56".into(), 123456)
+    );
+    assert_eq!(
+        amount("usr_edge_float_under_600"),
+        ("599.9999999999999".into(), "600.00".into(), 60000)
+    );
+    assert_eq!(
+        amount("usr_edge_huge"),
+        ("12345678.91".into(), "12345678.91".into(), 1234567891)
+    );
+    assert_eq!(
+        amount("usr_edge_vendor_sample"),
+        ("1500".into(), "1500.00".into(), 150000)
+    );
     assert_eq!(amount("usr_edge_one_cent").2, 1);
     // The run total is the exact sum of the rounded amounts.
-    let sum: Decimal = m.values().map(|p| p.amount.parse::<Decimal>().unwrap()).sum();
+    let sum: Decimal = m
+        .values()
+        .map(|p| p.amount.parse::<Decimal>().unwrap())
+        .sum();
     let run = store.latest_run(2025).await.unwrap().unwrap();
     assert_eq!(run.total.parse::<Decimal>().unwrap(), sum);
-    assert_eq!(m["usr_edge_zip_lost_zero"].postal_code, "02108", "numeric ZIP padded back");
+    assert_eq!(
+        m["usr_edge_zip_lost_zero"].postal_code, "02108",
+        "numeric ZIP padded back"
+    );
     assert_eq!(m["usr_edge_zip_lost_zero"].postal_code_repaired, 1);
     assert_eq!(m["usr_edge_zip_plus4"].postal_code, "02108-1234");
     assert_eq!(m["usr_edge_zip_plus4"].postal_code_repaired, 0);
-    assert_eq!(m["usr_edge_foreign_mex"].postal_code, "3940", "foreign codes are not US-padded");
+    assert_eq!(
+        m["usr_edge_foreign_mex"].postal_code, "3940",
+        "foreign codes are not US-padded"
+    );
     let _ = dec!(0);
 }
 
@@ -116,12 +197,24 @@ async fn sync_under_30_percent_faults_gives_the_same_store_as_a_clean_one() {
         // Retry-After, dropped connections mid-body, slow answers.
         for fault_seed in [1u64, 7, 42] {
             let faulty_emu = emulator(300, 30, fault_seed).await;
-            let db = if db_clean.label == "sqlite" { TestDb::sqlite() } else { TestDb::postgres().await.unwrap() };
+            let db = if db_clean.label == "sqlite" {
+                TestDb::sqlite()
+            } else {
+                TestDb::postgres().await.unwrap()
+            };
             let store = db.open().await;
             let r = sync(&store, &faulty_emu, 2025).await;
             assert!(faulty_emu.request_count() >= 1);
-            assert_eq!(dump(&store, 2025).await, expected, "faults changed the store (seed {fault_seed}, {})", db.label);
-            let paid = masspay_emulator::data::hard_cases(2025).iter().filter(|p| p.user_token != "usr_edge_zero").count();
+            assert_eq!(
+                dump(&store, 2025).await,
+                expected,
+                "faults changed the store (seed {fault_seed}, {})",
+                db.label
+            );
+            let paid = masspay_emulator::data::hard_cases(2025)
+                .iter()
+                .filter(|p| p.user_token != "usr_edge_zero")
+                .count();
             assert_eq!(r.rows_received as usize, 300 + paid);
             store.close().await;
             db.cleanup().await;
@@ -139,8 +232,16 @@ async fn resync_is_idempotent_and_keeps_history() {
         let first = sync(&store, &emu, 2025).await;
         let a = dump(&store, 2025).await;
         let second = sync(&store, &emu, 2025).await;
-        assert_eq!(dump(&store, 2025).await, a, "re-sync changed the snapshot ({})", db.label);
-        assert_eq!(first.body_sha256, second.body_sha256, "same data, same digest");
+        assert_eq!(
+            dump(&store, 2025).await,
+            a,
+            "re-sync changed the snapshot ({})",
+            db.label
+        );
+        assert_eq!(
+            first.body_sha256, second.body_sha256,
+            "same data, same digest"
+        );
         let runs = store.runs(Some(2025)).await.unwrap();
         assert_eq!(runs.len(), 2, "both runs stay in the history");
         assert!(runs.iter().all(|r| r.status == "completed"));
@@ -162,9 +263,16 @@ async fn a_failed_sync_leaves_the_previous_snapshot_and_is_recorded() {
     let before = dump(&store, 2025).await;
     // Every request faults and only two tries are allowed: the sync must fail cleanly.
     let broken = emulator(30, 100, 3).await;
-    let err = sync_year(&client(&broken, 2), &store, &Settings::default().thresholds, 2025, "broken", None)
-        .await
-        .unwrap_err();
+    let err = sync_year(
+        &client(&broken, 2),
+        &store,
+        &Settings::default().thresholds,
+        2025,
+        "broken",
+        None,
+    )
+    .await
+    .unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.contains("previous snapshot is unchanged"), "{msg}");
     assert_eq!(dump(&store, 2025).await, before);
@@ -197,9 +305,15 @@ async fn no_tin_in_clear_in_the_sqlite_file() {
     let hay = String::from_utf8_lossy(&bytes);
     for t in &tins {
         let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-        assert!(!hay.contains(t.as_str()), "a TIN is in clear in the database file");
+        assert!(
+            !hay.contains(t.as_str()),
+            "a TIN is in clear in the database file"
+        );
         if digits.len() >= 9 {
-            assert!(!hay.contains(&digits), "a TIN's digits are in clear in the database file");
+            assert!(
+                !hay.contains(&digits),
+                "a TIN's digits are in clear in the database file"
+            );
         }
     }
 }

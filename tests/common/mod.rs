@@ -15,7 +15,12 @@ pub const TEST_KEY_HEX: &str = "111111111111111111111111111111111111111111111111
 pub async fn emulator(bulk: usize, fault_percent: u8, fault_seed: u64) -> RunningEmulator {
     masspay_emulator::spawn(EmulatorConfig {
         bulk_payees: bulk,
-        faults: FaultConfig { percent: fault_percent, seed: fault_seed, retry_after_secs: 0, slow_ms: 30 },
+        faults: FaultConfig {
+            percent: fault_percent,
+            seed: fault_seed,
+            retry_after_secs: 0,
+            slow_ms: 30,
+        },
         ..Default::default()
     })
     .await
@@ -24,7 +29,11 @@ pub async fn emulator(bulk: usize, fault_percent: u8, fault_seed: u64) -> Runnin
 
 /// A client for the emulator with fast retries (tests must not sleep for seconds).
 pub fn client(emu: &RunningEmulator, max_tries: u32) -> Client {
-    let mut cfg = ClientConfig::new(&emu.base_url(), ApiKey::new(masspay_emulator::SANDBOX_API_KEY).unwrap()).unwrap();
+    let mut cfg = ClientConfig::new(
+        &emu.base_url(),
+        ApiKey::new(masspay_emulator::SANDBOX_API_KEY).unwrap(),
+    )
+    .unwrap();
     cfg.retry = RetryPolicy {
         max_tries,
         base_delay: Duration::from_millis(1),
@@ -46,7 +55,12 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("store.db").display());
-        TestDb { url, label: "sqlite", dir: Some(dir), admin: None }
+        TestDb {
+            url,
+            label: "sqlite",
+            dir: Some(dir),
+            admin: None,
+        }
     }
 
     pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
@@ -55,16 +69,42 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, when `MASSPAY_TAX_TEST_POSTGRES` is set.
     pub async fn postgres() -> Option<TestDb> {
-        let base = std::env::var("MASSPAY_TAX_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())?;
+        let base = std::env::var("MASSPAY_TAX_TEST_POSTGRES")
+            .ok()
+            .filter(|s| !s.trim().is_empty())?;
         static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!("mt_test_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "mt_test_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
         sqlx::any::install_default_drivers();
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.expect("postgres reachable");
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut conn).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
-        let (head, _) = base.rsplit_once('/').expect("postgres URL has a database path");
-        let query = base.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
-        Some(TestDb { url: format!("{head}/{name}{query}"), label: "postgres", dir: None, admin: Some((base, name)) })
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+            .await
+            .expect("postgres reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let (head, _) = base
+            .rsplit_once('/')
+            .expect("postgres URL has a database path");
+        let query = base
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
+        Some(TestDb {
+            url: format!("{head}/{name}{query}"),
+            label: "postgres",
+            dir: None,
+            admin: Some((base, name)),
+        })
     }
 
     /// SQLite always; PostgreSQL too when configured.
@@ -77,15 +117,19 @@ impl TestDb {
     }
 
     pub async fn open(&self) -> Store {
-        Store::open(&self.url, &KeySource::Hex(TEST_KEY_HEX.into())).await.expect("store opens")
+        Store::open(&self.url, &KeySource::Hex(TEST_KEY_HEX.into()))
+            .await
+            .expect("store opens")
     }
 
     pub async fn cleanup(self) {
         if let Some((base, name)) = self.admin {
             if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut conn)
-                    .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
             }
         }
     }
@@ -126,7 +170,10 @@ pub async fn dump(store: &Store, year: i32) -> Vec<String> {
         .await
         .unwrap();
     for f in store.findings(year).await.unwrap() {
-        out.push(format!("finding|{:?}|{:?}|{}|{}|{}", f.user_token, f.row_index, f.code, f.severity, f.message));
+        out.push(format!(
+            "finding|{:?}|{:?}|{}|{}|{}",
+            f.user_token, f.row_index, f.code, f.severity, f.message
+        ));
     }
     out
 }

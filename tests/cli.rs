@@ -1,0 +1,320 @@
+//! The `masspay-tax` binary, end to end, against the local MassPay emulator.
+
+mod common;
+
+use masspay_emulator::{EmulatorConfig, RunningEmulator};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_masspay-tax");
+const SECRET_KEY: &str = "sk_test_Very5ecretKeyThatMustNeverPrint";
+
+async fn emulator_with_key(bulk: usize) -> RunningEmulator {
+    masspay_emulator::spawn(EmulatorConfig {
+        bulk_payees: bulk,
+        api_key: SECRET_KEY.into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs the binary in `dir` with a clean environment plus `env`.
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn api_env<'a>(emu_url: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("MASSPAY_BASE_URL", emu_url),
+        ("MASSPAY_API_KEY", SECRET_KEY),
+        ("MASSPAY_TAX_KEY", common::TEST_KEY_HEX),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_start_runs_on_the_built_in_sandbox_without_an_api_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["sync", "--year", "2025"], &[]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("MASSPAY_API_KEY is not set") && err.contains("built-in sandbox"),
+        "{err}"
+    );
+    assert!(
+        out.starts_with("Synced tax year 2025 from sandbox (built-in emulator):"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reportable on 1099-NEC (threshold $600.00)"),
+        "{out}"
+    );
+    let o = run(
+        dir.path(),
+        &["report", "1099", "--year", "2025", "--out", "out"],
+        &[],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(dir.path().join("out/1099-NEC-2025.csv").exists());
+    assert!(
+        dir.path().join("masspay-tax.db").exists(),
+        "default store is sqlite://masspay-tax.db"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("masspay-tax.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "key file created with mode 0600 beside the store"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worksheet_2025_snapshot() {
+    let emu = emulator_with_key(0).await;
+    let url = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let env = api_env(&url);
+    let o = run(
+        dir.path(),
+        &["sync", "--year", "2025", "--format", "json"],
+        &env,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let sync: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(sync["tax_year"], 2025);
+    assert_eq!(sync["threshold"], "600.00");
+    let o = run(
+        dir.path(),
+        &[
+            "report", "1099", "--year", "2025", "--out", "out", "--format", "json",
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("out/1099-NEC-2025.csv")).unwrap();
+    assert_eq!(
+        summary["payees"].as_u64().unwrap() as usize,
+        csv.lines().count() - 1
+    );
+    assert_eq!(summary["tin_masked"], true);
+    // The hard cases: $600.00 in, $599.99 out, formula-like names neutralised, TINs masked.
+    assert!(csv.contains("usr_edge_bal_600_00,"));
+    assert!(!csv.contains("usr_edge_bal_599_99,"));
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")"),
+        "formula neutralised"
+    );
+    assert!(!csv.contains("524-71-8830"), "TIN masked");
+    insta::assert_snapshot!("nec_2025_csv", csv);
+    insta::assert_json_snapshot!("nec_2025_summary", summary, { ".file" => "[file]", ".synced_at" => "[time]", ".sync_run_id" => "[id]" });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worksheet_2026_uses_2000_threshold() {
+    let emu = emulator_with_key(0).await;
+    let url = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let env = api_env(&url);
+    assert!(
+        run(dir.path(), &["sync", "--year", "2026"], &env)
+            .status
+            .success()
+    );
+    let o = run(
+        dir.path(),
+        &["report", "1099", "--year", "2026", "--out", "."],
+        &env,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let csv = std::fs::read_to_string(dir.path().join("1099-NEC-2026.csv")).unwrap();
+    assert!(csv.contains("usr_edge_bal_2000_00,"));
+    assert!(!csv.contains("usr_edge_bal_1999_99,"));
+    insta::assert_snapshot!("nec_2026_csv", csv);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmask_tin_writes_full_tins_for_irs_bound_files() {
+    let emu = emulator_with_key(0).await;
+    let url = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let env = api_env(&url);
+    assert!(
+        run(dir.path(), &["sync", "--year", "2025"], &env)
+            .status
+            .success()
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "report",
+            "1099",
+            "--year",
+            "2025",
+            "--out",
+            ".",
+            "--unmask-tin",
+        ],
+        &env,
+    );
+    let (out, _) = text(&o);
+    assert!(out.contains("FULL TINs"), "{out}");
+    let csv = std::fs::read_to_string(dir.path().join("1099-NEC-2025.csv")).unwrap();
+    assert!(
+        csv.contains(",ssn,524-71-8830,valid,4200.00,"),
+        "full TIN with the right type"
+    );
+    assert!(csv.contains(",ein,12-3456789,valid,15000.00,"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_tin_and_no_api_key_in_any_output_even_at_trace_level() {
+    let emu = emulator_with_key(50).await;
+    let url = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = api_env(&url);
+    env.push(("MASSPAY_TAX_LOG", "trace"));
+    let mut all = String::new();
+    for args in [
+        vec!["sync", "--year", "2025"],
+        vec!["report", "1099", "--year", "2025", "--out", "out"],
+        vec!["runs"],
+        vec!["sync", "--year", "2031"],
+    ] {
+        let o = run(dir.path(), &args, &env);
+        let (out, err) = text(&o);
+        all.push_str(&out);
+        all.push_str(&err);
+    }
+    assert!(all.len() > 1000, "trace logging produced output");
+    assert!(!all.contains(SECRET_KEY), "API key printed");
+    let hard = masspay_emulator::data::hard_cases(2025);
+    let tins = hard.iter().filter_map(|p| match &p.tax_id {
+        masspay_emulator::data::TaxId::Text(t) if t.len() >= 9 => Some(t.as_str()),
+        _ => None,
+    });
+    for tin in tins {
+        let digits: String = tin.chars().filter(char::is_ascii_digit).collect();
+        assert!(!all.contains(tin), "a TIN was printed");
+        if digits.len() >= 9 {
+            assert!(!all.contains(&digits), "a TIN's digits were printed");
+        }
+    }
+    // A wrong key is a clear error that names the endpoint and status, not the key.
+    let o = run(
+        dir.path(),
+        &["sync", "--year", "2025"],
+        &[
+            ("MASSPAY_BASE_URL", &url),
+            ("MASSPAY_API_KEY", "wrong_key_123"),
+            ("MASSPAY_TAX_KEY", common::TEST_KEY_HEX),
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("GET /payout/tax") && err.contains("401"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong_key_123"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_errors_for_common_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        &["report", "1099", "--year", "2025", "--out", "out"],
+        &[("MASSPAY_TAX_KEY", common::TEST_KEY_HEX)],
+    );
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("no completed sync for tax year 2025")
+            && err.contains("masspay-tax sync --year 2025"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("out/1099-NEC-2025.csv").exists(),
+        "nothing half-written"
+    );
+    let o = run(dir.path(), &["sync", "--year", "2027"], &[]);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("no 1099-NEC threshold is known for tax year 2027")
+            && err.contains("[thresholds.nec]"),
+        "{err}"
+    );
+    let o = run(
+        dir.path(),
+        &["sync", "--year", "2025", "--env", "production"],
+        &[],
+    );
+    let (_, err) = text(&o);
+    assert!(err.contains("MASSPAY_API_KEY is not set"), "{err}");
+    // The wrong store key is refused, not silently used.
+    run(
+        dir.path(),
+        &["runs"],
+        &[("MASSPAY_TAX_KEY", common::TEST_KEY_HEX)],
+    );
+    let o = run(
+        dir.path(),
+        &["runs"],
+        &[("MASSPAY_TAX_KEY", &"22".repeat(32))],
+    );
+    let (_, err) = text(&o);
+    assert!(err.contains("encrypted with another key"), "{err}");
+}
+
+#[test]
+fn help_explains_every_command_with_an_example() {
+    let o = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    for word in [
+        "sync",
+        "report",
+        "runs",
+        "sandbox",
+        "MASSPAY_API_KEY",
+        "MASSPAY_TAX_DB",
+        "Quick start",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}");
+    }
+    for sub in [
+        &["sync", "--help"][..],
+        &["report", "1099", "--help"],
+        &["sandbox", "serve", "--help"],
+        &["runs", "--help"],
+    ] {
+        let o = Command::new(BIN).args(sub).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Example: masspay-tax"),
+            "{sub:?} has no example"
+        );
+    }
+}
