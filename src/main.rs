@@ -103,9 +103,78 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Compliance audits.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// IRS bulk TIN Matching (Publication 2108A): export the request file, import the answers.
+    #[command(subcommand, name = "tin-match")]
+    TinMatch(TinMatchCommand),
     /// The built-in MassPay emulator.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuditFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// SSN / ITIN / ATIN / EIN completeness and validity, one verdict per payee.
+    ///
+    /// Example: masspay-tax audit tins --year 2025 --only-reportable --fail-on invalid,missing
+    ///
+    /// Status is valid, invalid (an IRS rule fails), malformed (not 9 digits) or missing; the type
+    /// is ssn, itin, atin, ein or unknown (a bare 9-digit number with no W-9 is ambiguous, never
+    /// guessed). An imported W-9's TIN and declared type win over MassPay's tax_id. TINs are masked
+    /// in every format. Exit code 3 when --fail-on matches a payee.
+    Tins {
+        #[arg(long)]
+        year: i32,
+        /// Only payees reportable on the 1099-NEC.
+        #[arg(long)]
+        only_reportable: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AuditFormat,
+        /// Statuses that make the command exit with code 3 (comma separated), e.g. invalid,missing.
+        #[arg(long)]
+        fail_on: Option<String>,
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TinMatchCommand {
+    /// Write the bulk request file(s): DIR/tin-match-YEAR-001.txt, 100,000 rows per file.
+    ///
+    /// Example: masspay-tax tin-match export --year 2025 --out irs/
+    ///
+    /// The file holds full TINs, as the IRS requires: upload it through e-Services and delete it.
+    Export {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Only payees reportable on the 1099-NEC.
+        #[arg(long)]
+        only_reportable: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Read the IRS answer file (result codes 0-8) into the store; the audit then shows irs_match.
+    ///
+    /// Example: masspay-tax tin-match import results.txt
+    Import {
+        /// The results file downloaded from the IRS e-Services mailbox.
+        results: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -346,6 +415,120 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                                 .unwrap_or("-"),
                             r.source
                         );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Tins {
+            year,
+            only_reportable,
+            format,
+            fail_on,
+            out,
+        }) => {
+            let fail_on = fail_on
+                .as_deref()
+                .map(masspay_tax::audit::parse_fail_on)
+                .transpose()?
+                .unwrap_or_default();
+            let store = open_store(&cli.global).await?;
+            let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
+            let irs = masspay_tax::taxforms::load_tin_matches(&store).await?;
+            let audit = masspay_tax::audit::audit_tins(
+                &store,
+                &settings.tin_rules,
+                &forms,
+                &irs,
+                year,
+                only_reportable,
+            )
+            .await?;
+            let mut buf = Vec::new();
+            match format {
+                AuditFormat::Table => masspay_tax::audit::write_table(&audit, &mut buf)?,
+                AuditFormat::Csv => buf = masspay_tax::audit::write_csv(&audit, buf)?,
+                AuditFormat::Json => buf = serde_json::to_vec_pretty(&audit)?,
+            }
+            match &out {
+                Some(path) => {
+                    let mut f = masspay_tax_forms::AtomicFile::create(path)?;
+                    std::io::Write::write_all(&mut f, &buf)?;
+                    f.commit()?;
+                    eprintln!("audit written to {}", path.display());
+                }
+                None => std::io::Write::write_all(&mut std::io::stdout().lock(), &buf)?,
+            }
+            store.close().await;
+            let failing = audit
+                .results
+                .iter()
+                .filter(|r| fail_on.iter().any(|s| s.as_str() == r.status))
+                .count();
+            if failing > 0 {
+                eprintln!("{failing} payees have a status listed in --fail-on");
+                return Ok(ExitCode::from(3));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::TinMatch(TinMatchCommand::Export {
+            year,
+            out,
+            only_reportable,
+            format,
+        }) => {
+            let store = open_store(&cli.global).await?;
+            let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
+            let s = masspay_tax::tinmatch::export(
+                &store,
+                &settings.tin_rules,
+                &forms,
+                year,
+                &out,
+                only_reportable,
+            )
+            .await?;
+            match format {
+                Format::Json => print_json(&s)?,
+                Format::Text => {
+                    println!(
+                        "TIN Matching request for {}: {} payees in {} file(s): {}",
+                        s.tax_year,
+                        s.rows,
+                        s.files.len(),
+                        s.files
+                            .iter()
+                            .map(|f| f.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    if !s.skipped.is_empty() {
+                        let sk: Vec<String> =
+                            s.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+                        println!("  not sent (no TIN to match): {}", sk.join(", "));
+                    }
+                    println!(
+                        "  these files hold FULL TINs: upload them through IRS e-Services, then delete them"
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::TinMatch(TinMatchCommand::Import { results, format }) => {
+            let store = open_store(&cli.global).await?;
+            let s = masspay_tax::tinmatch::import(&store, &results).await?;
+            match format {
+                Format::Json => print_json(&s)?,
+                Format::Text => {
+                    println!(
+                        "TIN Matching results from {}: {} of {} lines imported",
+                        s.file, s.imported, s.lines
+                    );
+                    for (k, v) in &s.by_result {
+                        println!("  {v:>7}  {k}");
+                    }
+                    for p in &s.problems {
+                        println!("  problem: {p}");
                     }
                 }
             }

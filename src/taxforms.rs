@@ -82,3 +82,8 @@ pub fn tin_info<'a>(p: &'a StoredPayee, form: Option<&'a FormInfo>) -> TinInfo<'
         },
     }
 }
+
+/// IRS TIN Matching answers on file, by user token.
+pub async fn load_tin_matches(store: &Store) -> Result<HashMap<String, crate::audit::IrsMatch>> {
+    crate::taxforms_store::load_tin_matches(store).await
+}

@@ -1,9 +1,69 @@
-//! Loads imported tax forms from the store (wired to the store's tax_forms table).
+//! Adapter between the CLI's view of imported forms / IRS answers and the store's tables.
 
-use crate::taxforms::FormIndex;
+use crate::audit::IrsMatch;
+use crate::taxforms::{FormIndex, FormInfo};
+use crate::tinmatch::MatchAnswer;
 use anyhow::Result;
+use masspay_tax_rules::tin::TinType;
 use masspay_tax_store::Store;
+use masspay_tax_store::tax_forms::TinMatchRow;
+use std::collections::HashMap;
+use std::str::FromStr;
 
-pub async fn load(_store: &Store) -> Result<FormIndex> {
-    Ok(FormIndex::default())
+pub async fn load(store: &Store) -> Result<FormIndex> {
+    let forms = store.tax_forms().await?;
+    Ok(FormIndex(
+        forms
+            .into_iter()
+            .map(|(token, s)| {
+                let f = s.form;
+                let declared = f
+                    .declared_tin_type
+                    .as_deref()
+                    .and_then(|t| TinType::from_str(t).ok());
+                let info = FormInfo {
+                    form_type: f.form_type,
+                    legal_name: f.legal_name,
+                    business_name: f.business_name,
+                    entity_type: f.entity_type,
+                    tin: f.tin,
+                    declared,
+                    exempt_payee_code: f.exempt_payee_code,
+                    country_of_residence: f.country_of_residence,
+                };
+                (token, info)
+            })
+            .collect(),
+    ))
+}
+
+pub async fn load_tin_matches(store: &Store) -> Result<HashMap<String, IrsMatch>> {
+    Ok(store
+        .tin_matches()
+        .await?
+        .into_iter()
+        .map(|(token, m)| {
+            (
+                token,
+                IrsMatch {
+                    tin_hash: m.tin_hash,
+                    code: u8::try_from(m.result_code).unwrap_or(u8::MAX),
+                },
+            )
+        })
+        .collect())
+}
+
+pub async fn save_tin_matches(store: &Store, answers: &[MatchAnswer], file: &str) -> Result<usize> {
+    let rows: Vec<TinMatchRow> = answers
+        .iter()
+        .map(|a| TinMatchRow {
+            user_token: a.user_token.clone(),
+            tin_hash: a.tin_hash.clone(),
+            tin_type_code: i64::from(a.tin_type_code),
+            name: a.name.clone(),
+            result_code: i64::from(a.result_code),
+        })
+        .collect();
+    Ok(store.record_tin_match(&rows, file).await?)
 }

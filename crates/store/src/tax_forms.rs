@@ -1,1 +1,909 @@
-//! W-9 / W-8 data imported from spreadsheets, and IRS TIN Matching results (being written).
+//! W-9 / W-8 data imported from spreadsheets (one current form per payee, table `tax_forms`),
+//! and the latest IRS TIN Matching answer per payee (`tin_match_results`).
+//!
+//! The store does not depend on the spreadsheet reader: callers turn what they read into
+//! [`TaxFormRow`]s (plain strings) after linking each row to a payee with
+//! [`Store::resolve_payee`].
+//!
+//! Invariants:
+//! * The TIN, the foreign TIN and the date of birth are stored only encrypted with the store's
+//!   [`Vault`](crate::Vault): `tin_enc` with the user token as associated data (as
+//!   `payees.tin_enc`), `foreign_tin_enc` / `date_of_birth_enc` with `user_token` + a column
+//!   label, so a ciphertext cannot be moved to another payee or column. `tin_hash` is the
+//!   keyed hash of the TIN's digits, comparable with `payees.tin_hash`.
+//! * [`Store::import_tax_forms`] runs in one transaction; a dry run computes the same outcome
+//!   and rolls back.
+
+use crate::{Store, StoreError, now};
+use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
+use std::fmt;
+
+/// How a spreadsheet row links to a payee of the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// The payee's user token.
+    Found(String),
+    /// No payee has that token (or email).
+    NotFound,
+    /// The email belongs to this many payees: the row needs a user token.
+    Ambiguous(usize),
+}
+
+/// One W-9 / W-8 as written to `tax_forms`: the import's plain, store-side shape.
+///
+/// `tin`, `foreign_tin` and `date_of_birth` are **secrets**; `Debug` redacts them.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TaxFormRow {
+    /// The payee (primary key).
+    pub user_token: String,
+    /// `W-9`, `W-8BEN`, `W-8BEN-E`, ...
+    pub form_type: String,
+    /// Line 1 name.
+    pub legal_name: String,
+    /// W-9 line 2.
+    pub business_name: Option<String>,
+    /// W-9 line 3a code (`individual`, `c_corporation`, `llc_p`, `other: ...`).
+    pub entity_type: Option<String>,
+    /// **Secret.** The TIN, 9 digits.
+    pub tin: Option<String>,
+    /// The type the IRS rules resolved (`ssn`, `itin`, `atin`, `ein`, `unknown`).
+    pub tin_type: Option<String>,
+    /// The type the form declared.
+    pub declared_tin_type: Option<String>,
+    /// W-9 line 4, `1`..`13`.
+    pub exempt_payee_code: Option<String>,
+    /// Street.
+    pub address1: Option<String>,
+    /// Apartment / suite.
+    pub address2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State / province.
+    pub state: Option<String>,
+    /// ZIP / postal code.
+    pub zip: Option<String>,
+    /// Address country.
+    pub country: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub signature_date: Option<String>,
+    /// W-8 country of citizenship / residence.
+    pub country_of_residence: Option<String>,
+    /// **Secret.** W-8 foreign tax identifying number.
+    pub foreign_tin: Option<String>,
+    /// **Personal data.** `YYYY-MM-DD`.
+    pub date_of_birth: Option<String>,
+    /// W-8 treaty claim text.
+    pub treaty_claim: Option<String>,
+    /// The row's internal user id, if it had one.
+    pub internal_user_id: Option<String>,
+    /// The row's email, if it had one.
+    pub email: Option<String>,
+    /// Provenance: file name ...
+    pub source_file: String,
+    /// ... sheet ...
+    pub source_sheet: String,
+    /// ... and spreadsheet row (1-based).
+    pub source_row: i64,
+}
+
+impl fmt::Debug for TaxFormRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |o: &Option<String>| o.as_ref().map(|_| "<redacted>");
+        f.debug_struct("TaxFormRow")
+            .field("user_token", &self.user_token)
+            .field("form_type", &self.form_type)
+            .field("legal_name", &self.legal_name)
+            .field("entity_type", &self.entity_type)
+            .field("tin", &redact(&self.tin))
+            .field("tin_type", &self.tin_type)
+            .field("foreign_tin", &redact(&self.foreign_tin))
+            .field("date_of_birth", &redact(&self.date_of_birth))
+            .field("source_sheet", &self.source_sheet)
+            .field("source_row", &self.source_row)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The form fields compared by [`Store::import_tax_forms`] (provenance is not compared), in the
+/// order [`FormChange::fields_changed`] lists them.
+pub const FORM_FIELDS: [&str; 21] = [
+    "form_type",
+    "legal_name",
+    "business_name",
+    "entity_type",
+    "tin",
+    "tin_type",
+    "declared_tin_type",
+    "exempt_payee_code",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "signature_date",
+    "country_of_residence",
+    "foreign_tin",
+    "date_of_birth",
+    "treaty_claim",
+    "internal_user_id",
+    "email",
+];
+
+impl TaxFormRow {
+    /// A form field by its [`FORM_FIELDS`] name.
+    fn field(&self, name: &str) -> Option<&str> {
+        fn o(v: &Option<String>) -> Option<&str> {
+            v.as_deref()
+        }
+        match name {
+            "form_type" => Some(&self.form_type),
+            "legal_name" => Some(&self.legal_name),
+            "business_name" => o(&self.business_name),
+            "entity_type" => o(&self.entity_type),
+            "tin" => o(&self.tin),
+            "tin_type" => o(&self.tin_type),
+            "declared_tin_type" => o(&self.declared_tin_type),
+            "exempt_payee_code" => o(&self.exempt_payee_code),
+            "address1" => o(&self.address1),
+            "address2" => o(&self.address2),
+            "city" => o(&self.city),
+            "state" => o(&self.state),
+            "zip" => o(&self.zip),
+            "country" => o(&self.country),
+            "signature_date" => o(&self.signature_date),
+            "country_of_residence" => o(&self.country_of_residence),
+            "foreign_tin" => o(&self.foreign_tin),
+            "date_of_birth" => o(&self.date_of_birth),
+            "treaty_claim" => o(&self.treaty_claim),
+            "internal_user_id" => o(&self.internal_user_id),
+            "email" => o(&self.email),
+            _ => None,
+        }
+    }
+
+    /// Names of the form fields that differ from `other`.
+    fn diff(&self, other: &TaxFormRow) -> Vec<&'static str> {
+        FORM_FIELDS
+            .into_iter()
+            .filter(|f| self.field(f) != other.field(f))
+            .collect()
+    }
+
+    /// Names of the form fields that are set.
+    fn set_fields(&self) -> Vec<&'static str> {
+        FORM_FIELDS
+            .into_iter()
+            .filter(|f| self.field(f).is_some_and(|v| !v.is_empty()))
+            .collect()
+    }
+}
+
+/// A stored form, secrets decrypted. `Debug` redacts them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredTaxForm {
+    /// The form (with its provenance).
+    pub form: TaxFormRow,
+    /// Keyed hash of the TIN's digits.
+    pub tin_hash: Option<String>,
+    /// Last four digits of the TIN.
+    pub tin_last4: Option<String>,
+    /// When it was written (RFC 3339).
+    pub imported_at: String,
+}
+
+impl fmt::Debug for StoredTaxForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredTaxForm")
+            .field("form", &self.form)
+            .field("tin_last4", &self.tin_last4)
+            .field("imported_at", &self.imported_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One payee whose form an import inserts or changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormChange {
+    /// The payee.
+    pub user_token: String,
+    /// `true` when the payee had no form yet.
+    pub inserted: bool,
+    /// The fields that change ([`FORM_FIELDS`] names; for an insert, the fields that are set).
+    /// Names only: never the values.
+    pub fields_changed: Vec<&'static str>,
+}
+
+/// What [`Store::import_tax_forms`] did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// Payees that had no form.
+    pub inserted: usize,
+    /// Payees whose form changed.
+    pub updated: usize,
+    /// Payees whose stored form already equals the row (nothing written, provenance kept).
+    pub unchanged: usize,
+    /// Inserts and updates, in input order.
+    pub changes: Vec<FormChange>,
+}
+
+/// A TIN Matching answer to record. `tin_hash` comes from [`crate::Vault::tin_hash`] on the
+/// TIN's 9 digits, so the audit can tell whether the answer is about the TIN now on file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TinMatchRow {
+    /// The payee.
+    pub user_token: String,
+    /// Keyed hash of the TIN that was matched.
+    pub tin_hash: String,
+    /// Pub 2108A TIN type code (1 = EIN, 2 = SSN/ITIN/ATIN, 3 = unknown).
+    pub tin_type_code: i64,
+    /// The name sent.
+    pub name: String,
+    /// Pub 2108A result code (0 = match, 1 = not issued, ...).
+    pub result_code: i64,
+}
+
+/// A recorded TIN Matching answer.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredTinMatch {
+    /// The payee.
+    pub user_token: String,
+    /// Keyed hash of the TIN that was matched.
+    pub tin_hash: String,
+    /// Pub 2108A TIN type code.
+    pub tin_type_code: i64,
+    /// The name sent.
+    pub name: String,
+    /// Pub 2108A result code.
+    pub result_code: i64,
+    /// The result file it came from.
+    pub result_file: String,
+    /// When it was recorded (RFC 3339).
+    pub imported_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct DbForm {
+    user_token: String,
+    form_type: String,
+    legal_name: String,
+    business_name: Option<String>,
+    entity_type: Option<String>,
+    tin_enc: Option<String>,
+    tin_hash: Option<String>,
+    tin_last4: Option<String>,
+    tin_type: Option<String>,
+    declared_tin_type: Option<String>,
+    exempt_payee_code: Option<String>,
+    address1: Option<String>,
+    address2: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    zip: Option<String>,
+    country: Option<String>,
+    signature_date: Option<String>,
+    country_of_residence: Option<String>,
+    foreign_tin_enc: Option<String>,
+    date_of_birth_enc: Option<String>,
+    treaty_claim: Option<String>,
+    internal_user_id: Option<String>,
+    email: Option<String>,
+    source_file: String,
+    source_sheet: String,
+    source_row: i64,
+    imported_at: String,
+}
+
+const FORM_COLS: &str = "user_token, form_type, legal_name, business_name, entity_type, tin_enc, \
+    tin_hash, tin_last4, tin_type, declared_tin_type, exempt_payee_code, address1, address2, city, \
+    state, zip, country, signature_date, country_of_residence, foreign_tin_enc, date_of_birth_enc, \
+    treaty_claim, internal_user_id, email, source_file, source_sheet, source_row, imported_at";
+const FORM_NCOLS: usize = 28;
+
+/// Associated data for a secret column other than the TIN.
+fn aad(user_token: &str, column: &str) -> String {
+    format!("{user_token}\u{1f}{column}")
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+impl Store {
+    fn decrypt_form(&self, r: DbForm) -> Result<StoredTaxForm, StoreError> {
+        let dec = |enc: Option<String>, aad: &str| -> Result<Option<String>, StoreError> {
+            enc.map(|e| self.vault.decrypt(aad, &e))
+                .transpose()
+                .map_err(StoreError::from)
+        };
+        let tin = dec(r.tin_enc, &r.user_token)?;
+        let foreign_tin = dec(r.foreign_tin_enc, &aad(&r.user_token, "foreign_tin"))?;
+        let date_of_birth = dec(r.date_of_birth_enc, &aad(&r.user_token, "date_of_birth"))?;
+        Ok(StoredTaxForm {
+            form: TaxFormRow {
+                user_token: r.user_token,
+                form_type: r.form_type,
+                legal_name: r.legal_name,
+                business_name: r.business_name,
+                entity_type: r.entity_type,
+                tin,
+                tin_type: r.tin_type,
+                declared_tin_type: r.declared_tin_type,
+                exempt_payee_code: r.exempt_payee_code,
+                address1: r.address1,
+                address2: r.address2,
+                city: r.city,
+                state: r.state,
+                zip: r.zip,
+                country: r.country,
+                signature_date: r.signature_date,
+                country_of_residence: r.country_of_residence,
+                foreign_tin,
+                date_of_birth,
+                treaty_claim: r.treaty_claim,
+                internal_user_id: r.internal_user_id,
+                email: r.email,
+                source_file: r.source_file,
+                source_sheet: r.source_sheet,
+                source_row: r.source_row,
+            },
+            tin_hash: r.tin_hash,
+            tin_last4: r.tin_last4,
+            imported_at: r.imported_at,
+        })
+    }
+
+    /// Links a spreadsheet row to a payee of the store: by `user_token` when given (and only by
+    /// it), else by email, case-insensitively. Blank arguments count as absent.
+    /// (`payees` has no internal user id: resolve those through the API's user lookup.)
+    pub async fn resolve_payee(
+        &self,
+        user_token: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Link, StoreError> {
+        if let Some(t) = user_token.map(str::trim).filter(|t| !t.is_empty()) {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT user_token FROM payees WHERE user_token = $1")
+                    .bind(t.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+            return Ok(found.map_or(Link::NotFound, Link::Found));
+        }
+        if let Some(e) = email.map(str::trim).filter(|e| !e.is_empty()) {
+            let found: Vec<String> = sqlx::query_scalar(
+                "SELECT user_token FROM payees WHERE lower(trim(email)) = lower($1) ORDER BY user_token",
+            )
+            .bind(e.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+            return Ok(match found.len() {
+                0 => Link::NotFound,
+                1 => found.into_iter().next().map_or(Link::NotFound, Link::Found),
+                n => Link::Ambiguous(n),
+            });
+        }
+        Ok(Link::NotFound)
+    }
+
+    /// Writes each row as its payee's current form, in one transaction: a payee with no form
+    /// gets one, a payee whose stored form differs (secrets compared decrypted) gets the new
+    /// one, an identical form is left alone (its provenance too). With `dry_run` nothing is
+    /// written: the outcome says what would change. When several rows name the same payee, the
+    /// later one wins (callers should report such duplicates before).
+    pub async fn import_tax_forms(
+        &self,
+        rows: &[TaxFormRow],
+        dry_run: bool,
+    ) -> Result<ImportOutcome, StoreError> {
+        let select = format!("SELECT {FORM_COLS} FROM tax_forms WHERE user_token = $1");
+        let placeholders: Vec<String> = (1..=FORM_NCOLS).map(|i| format!("${i}")).collect();
+        let updates: Vec<String> = FORM_COLS
+            .split(',')
+            .map(str::trim)
+            .filter(|c| *c != "user_token")
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        let upsert = format!(
+            "INSERT INTO tax_forms ({FORM_COLS}) VALUES ({}) ON CONFLICT (user_token) DO UPDATE SET {}",
+            placeholders.join(", "),
+            updates.join(", ")
+        );
+        let mut outcome = ImportOutcome::default();
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        for row in rows {
+            let existing: Option<DbForm> = sqlx::query_as(AssertSqlSafe(select.clone()))
+                .bind(row.user_token.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let existing = existing.map(|e| self.decrypt_form(e)).transpose()?;
+            let change = match &existing {
+                None => FormChange {
+                    user_token: row.user_token.clone(),
+                    inserted: true,
+                    fields_changed: row.set_fields(),
+                },
+                Some(old) => {
+                    let mut fields_changed = old.form.diff(row);
+                    let new_hash = row.tin.as_deref().map(|t| self.vault.tin_hash(&digits(t)));
+                    if new_hash != old.tin_hash && !fields_changed.contains(&"tin") {
+                        fields_changed.insert(0, "tin");
+                    }
+                    if fields_changed.is_empty() {
+                        outcome.unchanged += 1;
+                        continue;
+                    }
+                    FormChange {
+                        user_token: row.user_token.clone(),
+                        inserted: false,
+                        fields_changed,
+                    }
+                }
+            };
+            if change.inserted {
+                outcome.inserted += 1;
+            } else {
+                outcome.updated += 1;
+            }
+            outcome.changes.push(change);
+            self.write_form(&mut tx, &upsert, row, &at).await?;
+        }
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn write_form(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        upsert: &str,
+        row: &TaxFormRow,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let t = &row.user_token;
+        let tin = row.tin.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let (tin_enc, tin_hash, tin_last4) = match tin {
+            Some(tin) => {
+                let d = digits(tin);
+                let last4 = d.get(d.len().saturating_sub(4)..).map(str::to_string);
+                (
+                    Some(self.vault.encrypt(t, tin)?),
+                    Some(self.vault.tin_hash(&d)),
+                    last4,
+                )
+            }
+            None => (None, None, None),
+        };
+        let enc = |v: &Option<String>, column: &str| -> Result<Option<String>, StoreError> {
+            v.as_deref()
+                .map(|s| self.vault.encrypt(&aad(t, column), s))
+                .transpose()
+                .map_err(StoreError::from)
+        };
+        sqlx::query(AssertSqlSafe(upsert.to_string()))
+            .bind(t.clone())
+            .bind(row.form_type.clone())
+            .bind(row.legal_name.clone())
+            .bind(row.business_name.clone())
+            .bind(row.entity_type.clone())
+            .bind(tin_enc)
+            .bind(tin_hash)
+            .bind(tin_last4)
+            .bind(row.tin_type.clone())
+            .bind(row.declared_tin_type.clone())
+            .bind(row.exempt_payee_code.clone())
+            .bind(row.address1.clone())
+            .bind(row.address2.clone())
+            .bind(row.city.clone())
+            .bind(row.state.clone())
+            .bind(row.zip.clone())
+            .bind(row.country.clone())
+            .bind(row.signature_date.clone())
+            .bind(row.country_of_residence.clone())
+            .bind(enc(&row.foreign_tin, "foreign_tin")?)
+            .bind(enc(&row.date_of_birth, "date_of_birth")?)
+            .bind(row.treaty_claim.clone())
+            .bind(row.internal_user_id.clone())
+            .bind(row.email.clone())
+            .bind(row.source_file.clone())
+            .bind(row.source_sheet.clone())
+            .bind(row.source_row)
+            .bind(at.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The payee's current form, secrets decrypted.
+    pub async fn tax_form(&self, user_token: &str) -> Result<Option<StoredTaxForm>, StoreError> {
+        let row: Option<DbForm> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {FORM_COLS} FROM tax_forms WHERE user_token = $1"
+        )))
+        .bind(user_token.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| self.decrypt_form(r)).transpose()
+    }
+
+    /// Every stored form by user token, secrets decrypted (for the TIN audit, which prefers
+    /// them over the API's `tax_id`).
+    pub async fn tax_forms(&self) -> Result<HashMap<String, StoredTaxForm>, StoreError> {
+        let rows: Vec<DbForm> =
+            sqlx::query_as(AssertSqlSafe(format!("SELECT {FORM_COLS} FROM tax_forms")))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|r| {
+                let f = self.decrypt_form(r)?;
+                Ok((f.form.user_token.clone(), f))
+            })
+            .collect()
+    }
+
+    /// Records TIN Matching answers from `file` (replacing each payee's previous answer), in one
+    /// transaction. Returns the number of rows written.
+    pub async fn record_tin_match(
+        &self,
+        rows: &[TinMatchRow],
+        file: &str,
+    ) -> Result<usize, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO tin_match_results (user_token, tin_hash, tin_type_code, name, result_code, \
+                 result_file, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_token) \
+                 DO UPDATE SET tin_hash = excluded.tin_hash, tin_type_code = excluded.tin_type_code, \
+                 name = excluded.name, result_code = excluded.result_code, \
+                 result_file = excluded.result_file, imported_at = excluded.imported_at",
+            )
+            .bind(r.user_token.clone())
+            .bind(r.tin_hash.clone())
+            .bind(r.tin_type_code)
+            .bind(r.name.clone())
+            .bind(r.result_code)
+            .bind(file.to_string())
+            .bind(at.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// The latest TIN Matching answer of every payee that has one.
+    pub async fn tin_matches(&self) -> Result<HashMap<String, StoredTinMatch>, StoreError> {
+        let rows: Vec<StoredTinMatch> = sqlx::query_as(
+            "SELECT user_token, tin_hash, tin_type_code, name, result_code, result_file, imported_at \
+             FROM tin_match_results",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.user_token.clone(), r))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KeySource;
+
+    fn key() -> KeySource {
+        KeySource::Hex("11".repeat(32))
+    }
+
+    const TIN_A: &str = "524718830";
+    const TIN_A2: &str = "041234567";
+    const TIN_B: &str = "123456789";
+    const FTIN: &str = "NUJJ850312AB1";
+    const DOB: &str = "1985-03-12";
+
+    fn row_a() -> TaxFormRow {
+        TaxFormRow {
+            user_token: "usr_edge_ssn_valid".into(),
+            form_type: "W-9".into(),
+            legal_name: "Michael A Griffin".into(),
+            entity_type: Some("individual".into()),
+            tin: Some(TIN_A.into()),
+            tin_type: Some("ssn".into()),
+            declared_tin_type: Some("ssn".into()),
+            address1: Some("1200 Market St".into()),
+            city: Some("Philadelphia".into()),
+            state: Some("PA".into()),
+            zip: Some("19107".into()),
+            country: Some("USA".into()),
+            signature_date: Some("2026-01-15".into()),
+            email: Some("edge.ssn.valid@example.test".into()),
+            source_file: "w9.xlsx".into(),
+            source_sheet: "Forms".into(),
+            source_row: 4,
+            ..TaxFormRow::default()
+        }
+    }
+
+    fn row_b() -> TaxFormRow {
+        TaxFormRow {
+            user_token: "usr_edge_foreign_mex".into(),
+            form_type: "W-8BEN".into(),
+            legal_name: "José Núñez".into(),
+            country: Some("MEX".into()),
+            country_of_residence: Some("Mexico".into()),
+            foreign_tin: Some(FTIN.into()),
+            date_of_birth: Some(DOB.into()),
+            treaty_claim: Some("Mexico, Article 14, 0%".into()),
+            source_file: "w9.xlsx".into(),
+            source_sheet: "Forms".into(),
+            source_row: 8,
+            ..TaxFormRow::default()
+        }
+    }
+
+    async fn add_payee(store: &Store, token: &str, email: &str) {
+        sqlx::query("INSERT INTO payees (user_token, email, updated_run_id) VALUES ($1, $2, 0)")
+            .bind(token.to_string())
+            .bind(email.to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    /// The same checks on any backend.
+    async fn suite(store: &Store) {
+        add_payee(store, "usr_edge_ssn_valid", "edge.ssn.valid@example.test").await;
+        add_payee(store, "usr_edge_foreign_mex", " Jose@Example.test").await;
+        add_payee(store, "usr_edge_same_tin_a", "shared@example.test").await;
+        add_payee(store, "usr_edge_same_tin_b", "SHARED@example.test").await;
+
+        // --- linking ---
+        assert_eq!(
+            store
+                .resolve_payee(Some("usr_edge_ssn_valid"), None)
+                .await
+                .unwrap(),
+            Link::Found("usr_edge_ssn_valid".into())
+        );
+        assert_eq!(
+            store
+                .resolve_payee(Some("usr_nobody"), Some("jose@example.test"))
+                .await
+                .unwrap(),
+            Link::NotFound,
+            "a token decides alone"
+        );
+        assert_eq!(
+            store
+                .resolve_payee(Some(" "), Some("JOSE@example.TEST "))
+                .await
+                .unwrap(),
+            Link::Found("usr_edge_foreign_mex".into())
+        );
+        assert_eq!(
+            store
+                .resolve_payee(None, Some("shared@EXAMPLE.test"))
+                .await
+                .unwrap(),
+            Link::Ambiguous(2)
+        );
+        assert_eq!(
+            store.resolve_payee(None, None).await.unwrap(),
+            Link::NotFound
+        );
+
+        // --- dry run: changes computed, nothing written ---
+        let rows = vec![row_a(), row_b()];
+        let out = store.import_tax_forms(&rows, true).await.unwrap();
+        assert_eq!((out.inserted, out.updated, out.unchanged), (2, 0, 0));
+        assert!(out.changes[0].inserted);
+        assert!(out.changes[0].fields_changed.contains(&"tin"));
+        assert!(out.changes[1].fields_changed.contains(&"foreign_tin"));
+        assert!(store.tax_forms().await.unwrap().is_empty());
+
+        // --- real import ---
+        let out2 = store.import_tax_forms(&rows, false).await.unwrap();
+        assert_eq!(out2, out, "a dry run predicts the real run");
+        let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
+        assert_eq!(a.form, row_a());
+        assert_eq!(a.tin_last4.as_deref(), Some("8830"));
+        assert_eq!(
+            a.tin_hash.as_deref(),
+            Some(store.vault().tin_hash(TIN_A).as_str())
+        );
+        let dbg = format!("{a:?} {:?}", row_a());
+        assert!(!dbg.contains(TIN_A), "{dbg}");
+        let all = store.tax_forms().await.unwrap();
+        assert_eq!(all.len(), 2);
+        let b = &all["usr_edge_foreign_mex"];
+        assert_eq!(b.form, row_b());
+        assert_eq!(b.tin_hash, None);
+        let dbg = format!("{b:?}");
+        assert!(!dbg.contains(FTIN) && !dbg.contains(DOB), "{dbg}");
+
+        // Ciphertexts are bound to their payee and column.
+        let (enc, fenc): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT tin_enc, foreign_tin_enc FROM tax_forms WHERE user_token = $1")
+                .bind("usr_edge_foreign_mex".to_string())
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(enc, None);
+        let fenc = fenc.unwrap();
+        assert!(
+            store
+                .vault()
+                .decrypt("usr_edge_foreign_mex", &fenc)
+                .is_err()
+        );
+
+        // --- the same file again: unchanged, provenance kept ---
+        let mut again = rows.clone();
+        again[0].source_row = 99;
+        let out = store.import_tax_forms(&again, false).await.unwrap();
+        assert_eq!((out.inserted, out.updated, out.unchanged), (0, 0, 2));
+        assert!(out.changes.is_empty());
+        let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
+        assert_eq!(a.form.source_row, 4);
+
+        // --- a corrected TIN and city: dry run, then for real ---
+        let mut changed = row_a();
+        changed.tin = Some(TIN_A2.into());
+        changed.city = Some("Pittsburgh".into());
+        changed.source_row = 12;
+        let out = store
+            .import_tax_forms(&[changed.clone(), row_b()], true)
+            .await
+            .unwrap();
+        assert_eq!((out.inserted, out.updated, out.unchanged), (0, 1, 1));
+        assert_eq!(
+            out.changes,
+            vec![FormChange {
+                user_token: "usr_edge_ssn_valid".into(),
+                inserted: false,
+                fields_changed: vec!["tin", "city"],
+            }]
+        );
+        let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
+        assert_eq!(a.form.tin.as_deref(), Some(TIN_A), "dry run wrote nothing");
+        store
+            .import_tax_forms(&[changed.clone()], false)
+            .await
+            .unwrap();
+        let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
+        assert_eq!(a.form, changed);
+        assert_eq!(a.tin_last4.as_deref(), Some("4567"));
+        assert_eq!(
+            a.tin_hash.as_deref(),
+            Some(store.vault().tin_hash(TIN_A2).as_str())
+        );
+
+        // --- removing a value is a change too ---
+        let mut cleared = changed.clone();
+        cleared.tin = None;
+        let out = store.import_tax_forms(&[cleared], false).await.unwrap();
+        assert_eq!(out.changes[0].fields_changed, vec!["tin"]);
+        let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
+        assert_eq!((a.form.tin, a.tin_hash, a.tin_last4), (None, None, None));
+        store.import_tax_forms(&[changed], false).await.unwrap();
+
+        // --- TIN Matching ---
+        let m = |token: &str, tin: &str, code: i64| TinMatchRow {
+            user_token: token.into(),
+            tin_hash: store.vault().tin_hash(tin),
+            tin_type_code: 2,
+            name: "GRIF".into(),
+            result_code: code,
+        };
+        assert_eq!(
+            store
+                .record_tin_match(
+                    &[
+                        m("usr_edge_ssn_valid", TIN_A, 1),
+                        m("usr_edge_same_tin_a", TIN_B, 0)
+                    ],
+                    "results-1.txt"
+                )
+                .await
+                .unwrap(),
+            2
+        );
+        store
+            .record_tin_match(&[m("usr_edge_ssn_valid", TIN_A2, 0)], "results-2.txt")
+            .await
+            .unwrap();
+        let matches = store.tin_matches().await.unwrap();
+        assert_eq!(matches.len(), 2);
+        let x = &matches["usr_edge_ssn_valid"];
+        assert_eq!(
+            (x.result_code, x.result_file.as_str()),
+            (0, "results-2.txt")
+        );
+        assert_eq!(x.tin_hash, store.vault().tin_hash(TIN_A2));
+        assert_eq!(matches["usr_edge_same_tin_a"].result_code, 0);
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn sqlite_tax_forms_and_no_clear_secrets_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        rt().block_on(async {
+            let store = Store::open(&format!("sqlite://{}", path.display()), &key())
+                .await
+                .unwrap();
+            suite(&store).await;
+            store.close().await;
+        });
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+        }
+        assert!(bytes.len() > 4096);
+        let hay = String::from_utf8_lossy(&bytes);
+        for secret in [TIN_A, TIN_A2, TIN_B, "524-71-8830", FTIN, DOB, "1985-03"] {
+            assert!(
+                !hay.contains(secret),
+                "{secret} in clear in the SQLite files"
+            );
+        }
+        assert!(
+            hay.contains("Michael A Griffin"),
+            "the check reads the data"
+        );
+    }
+
+    /// Runs against PostgreSQL when `MASSPAY_TAX_TEST_POSTGRES` holds a URL: a fresh database
+    /// is created for the run and dropped at the end.
+    #[test]
+    fn postgres_tax_forms() {
+        let Ok(url) = std::env::var("MASSPAY_TAX_TEST_POSTGRES") else {
+            eprintln!("MASSPAY_TAX_TEST_POSTGRES not set: PostgreSQL part skipped");
+            return;
+        };
+        rt().block_on(async {
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&url).await.unwrap();
+            let mut r = [0u8; 8];
+            getrandom::fill(&mut r).unwrap();
+            let db = format!("mt_{}", hex::encode(r));
+            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {db}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let (base, query) = match url.split_once('?') {
+                Some((b, q)) => (b, format!("?{q}")),
+                None => (url.as_str(), String::new()),
+            };
+            let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+            let db_url = format!("{base}/{db}{query}");
+            let result = async {
+                let store = Store::open(&db_url, &key()).await.unwrap();
+                suite(&store).await;
+                store.close().await;
+            };
+            // Drop the database even when the suite fails.
+            let outcome =
+                futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(result)).await;
+            sqlx::query(AssertSqlSafe(format!("DROP DATABASE {db} WITH (FORCE)")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+            if let Err(p) = outcome {
+                std::panic::resume_unwind(p);
+            }
+        });
+    }
+}

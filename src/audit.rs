@@ -1,0 +1,372 @@
+//! `audit tins`: one verdict per payee on the TIN the year's forms would carry.
+//!
+//! Status (`valid`, `invalid`, `malformed`, `missing`) and type (`ssn`, `itin`, `atin`, `ein`,
+//! `unknown`) come from the IRS rules in `masspay_tax_rules::tin`, applied to the imported W-9's
+//! TIN and declared type when there is one, else to MassPay's untyped `tax_id`. Warnings beside
+//! the status cover what format checks cannot: duplicates, entity/TIN mismatches, backup
+//! withholding, foreign payees with SSNs, missing forms, and IRS TIN Matching answers.
+
+use crate::report::{TinInfo, full_name, mask};
+use crate::taxforms::{FormIndex, tin_info};
+use anyhow::Result;
+use futures_util::TryStreamExt;
+use masspay_tax_rules::tin::{TinRules, TinStatus, TinType, check_tin};
+use masspay_tax_store::Store;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The IRS TIN Matching answer on file for a payee.
+#[derive(Debug, Clone)]
+pub struct IrsMatch {
+    pub tin_hash: String,
+    pub code: u8,
+}
+
+/// One payee's audit result (also a CSV/JSON row).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditResult {
+    pub user_token: String,
+    pub name: String,
+    pub business_name: String,
+    pub country: String,
+    pub form: String,
+    pub reportable: bool,
+    pub amount: String,
+    pub status: String,
+    pub tin_type: String,
+    /// Masked (last four).
+    pub tin: String,
+    pub tin_source: String,
+    pub form_on_file: String,
+    pub irs_match: String,
+    pub reasons: Vec<String>,
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    tin_hash: Option<String>,
+    #[serde(skip)]
+    name_key: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditSummary {
+    pub tax_year: i32,
+    pub payees: usize,
+    pub by_status: BTreeMap<String, usize>,
+    pub reportable_by_status: BTreeMap<String, usize>,
+    pub not_reportable_by_status: BTreeMap<String, usize>,
+    pub with_warnings: usize,
+    pub backup_withholding: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    pub summary: AuditSummary,
+    pub results: Vec<AuditResult>,
+}
+
+pub const BACKUP_WITHHOLDING: &str = "reportable US payee without a usable TIN: backup withholding at 24% applies to further \
+     payments until a TIN is furnished (IRC §3406(a)(1)(A)); request a W-9";
+
+fn name_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Audits the year's payees.
+pub async fn audit_tins(
+    store: &Store,
+    rules: &TinRules,
+    forms: &FormIndex,
+    irs: &HashMap<String, IrsMatch>,
+    year: i32,
+    only_reportable: bool,
+) -> Result<Audit> {
+    if store.latest_run(year).await?.is_none() {
+        anyhow::bail!(
+            "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
+        );
+    }
+    let mut results = Vec::new();
+    let mut stream = store.year_payees(
+        year,
+        if only_reportable {
+            Some("1099-NEC")
+        } else {
+            None
+        },
+    );
+    while let Some(p) = stream.try_next().await? {
+        let form = forms.get(&p.user_token);
+        let TinInfo {
+            text,
+            declared,
+            source,
+        } = tin_info(&p, form);
+        let check = check_tin(text, declared, rules);
+        let reportable = p.form == "1099-NEC";
+        let business = !p.business_name.trim().is_empty();
+        let mut warnings = check.warnings.clone();
+        let status = check.status;
+        let usable = status == TinStatus::Valid;
+        if p.residency == "us"
+            && reportable
+            && matches!(status, TinStatus::Missing | TinStatus::Malformed)
+        {
+            warnings.push(BACKUP_WITHHOLDING.to_string());
+        } else if p.residency == "us" && reportable && !usable {
+            warnings.push(
+                "reportable US payee whose TIN is impossible under IRS rules: request a corrected W-9 now; \
+                 an IRS CP2100 notice would start backup withholding (24%)"
+                    .to_string(),
+            );
+        }
+        if check.tin.is_some() {
+            if business && check.tin_type.is_individual() && check.tin_type != TinType::Unknown {
+                warnings.push(
+                    "business name with an individual TIN: right for a sole proprietor (W-9 line 1 is the owner's name), \
+                     otherwise get the business's EIN"
+                        .into(),
+                );
+            }
+            if !business && check.tin_type == TinType::Ein {
+                warnings.push("individual (no business name) with an EIN: confirm the payee is an entity or a sole proprietor with an EIN".into());
+            }
+            if p.residency == "foreign" && matches!(check.tin_type, TinType::Ssn) {
+                warnings.push("foreign payee with a US SSN: a US person needs a W-9; otherwise collect a W-8BEN".into());
+            }
+        }
+        let form_on_file = form
+            .map(|f| f.form_type.clone())
+            .unwrap_or_else(|| "none".into());
+        match (p.residency.as_str(), form) {
+            ("us", None) if reportable => warnings.push("no W-9 on file".into()),
+            ("foreign", None) => warnings.push("foreign payee with no W-8 on file: collect a W-8BEN / W-8BEN-E (30% withholding applies without one)".into()),
+            ("foreign", Some(f)) if f.is_w9() => warnings.push("foreign address but a W-9 on file: confirm US status".into()),
+            ("us", Some(f)) if !f.is_w9() && reportable => warnings.push(format!("US address but a {} on file: confirm foreign status", f.form_type)),
+            _ => {}
+        }
+        let tin_hash = check
+            .tin
+            .as_ref()
+            .map(|t| store.vault().tin_hash(t.digits()));
+        let irs_match = match (irs.get(&p.user_token), &tin_hash) {
+            (Some(m), Some(h)) if &m.tin_hash == h => {
+                let r = masspay_tax_rules::MatchResult::from_code(m.code);
+                let text = r
+                    .map(|r| r.description().to_string())
+                    .unwrap_or_else(|| format!("code {}", m.code));
+                if !r.is_some_and(|r| r.is_match()) {
+                    warnings.push(format!("IRS TIN Matching: {text}"));
+                }
+                format!("{}: {}", m.code, text)
+            }
+            (Some(_), _) => "stale (the TIN changed since it was matched)".into(),
+            (None, _) => String::new(),
+        };
+        let name = full_name(&p);
+        results.push(AuditResult {
+            user_token: p.user_token.clone(),
+            name_key: name_key(if business && check.tin_type == TinType::Ein {
+                &p.business_name
+            } else {
+                &name
+            }),
+            name,
+            business_name: p.business_name.clone(),
+            country: p.country.clone(),
+            form: p.form.clone(),
+            reportable,
+            amount: p.amount.clone(),
+            status: status.as_str().into(),
+            tin_type: if status == TinStatus::Missing {
+                String::new()
+            } else {
+                check.tin_type.as_str().into()
+            },
+            tin: mask(&check, text),
+            tin_source: if text.is_some() {
+                source.into()
+            } else {
+                String::new()
+            },
+            form_on_file,
+            irs_match,
+            reasons: check.reasons.clone(),
+            warnings,
+            tin_hash,
+        });
+    }
+    // The same TIN on payees with different names.
+    let mut by_hash: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in results.iter().enumerate() {
+        if let Some(h) = &r.tin_hash {
+            by_hash.entry(h.as_str()).or_default().push(i);
+        }
+    }
+    let mut dup_warnings: Vec<(usize, String)> = Vec::new();
+    for idx in by_hash.values().filter(|v| v.len() > 1) {
+        let names: HashSet<&str> = idx.iter().map(|&i| results[i].name_key.as_str()).collect();
+        if names.len() > 1 {
+            for &i in idx {
+                let others: Vec<&str> = idx
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| results[j].user_token.as_str())
+                    .collect();
+                dup_warnings.push((
+                    i,
+                    format!("same TIN as {} under a different name", others.join(", ")),
+                ));
+            }
+        }
+    }
+    for (i, w) in dup_warnings {
+        results[i].warnings.push(w);
+    }
+    let mut summary = AuditSummary {
+        tax_year: year,
+        payees: results.len(),
+        ..Default::default()
+    };
+    for r in &results {
+        *summary.by_status.entry(r.status.clone()).or_default() += 1;
+        let bucket = if r.reportable {
+            &mut summary.reportable_by_status
+        } else {
+            &mut summary.not_reportable_by_status
+        };
+        *bucket.entry(r.status.clone()).or_default() += 1;
+        summary.with_warnings += usize::from(!r.warnings.is_empty());
+        summary.backup_withholding += usize::from(
+            r.warnings
+                .iter()
+                .any(|w| w.starts_with("reportable US payee without")),
+        );
+    }
+    Ok(Audit { summary, results })
+}
+
+/// Columns of `audit tins --format csv` (a public interface: add, never rename).
+pub const CSV_COLUMNS: [&str; 15] = [
+    "user_token",
+    "status",
+    "tin_type",
+    "tin",
+    "tin_source",
+    "reportable",
+    "form",
+    "amount",
+    "name",
+    "business_name",
+    "country",
+    "form_on_file",
+    "irs_match",
+    "reasons",
+    "warnings",
+];
+
+pub fn write_csv<W: std::io::Write>(audit: &Audit, sink: W) -> Result<W> {
+    use masspay_tax_forms::neutralize;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(sink);
+    w.write_record(CSV_COLUMNS)?;
+    for r in &audit.results {
+        let n = |s: &str| neutralize(s).into_owned();
+        w.write_record([
+            n(&r.user_token),
+            r.status.clone(),
+            r.tin_type.clone(),
+            r.tin.clone(),
+            r.tin_source.clone(),
+            r.reportable.to_string(),
+            r.form.clone(),
+            r.amount.clone(),
+            n(&r.name),
+            n(&r.business_name),
+            n(&r.country),
+            n(&r.form_on_file),
+            n(&r.irs_match),
+            n(&r.reasons.join("; ")),
+            n(&r.warnings.join("; ")),
+        ])?;
+    }
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))
+}
+
+/// A plain table for people.
+pub fn write_table<W: std::io::Write>(audit: &Audit, mut w: W) -> Result<()> {
+    writeln!(
+        w,
+        "{:<44} {:<9} {:<7} {:<12} {:<4} {:>12}  notes",
+        "user_token", "status", "type", "tin", "1099", "amount"
+    )?;
+    for r in &audit.results {
+        let notes: Vec<&str> = r
+            .reasons
+            .iter()
+            .chain(r.warnings.iter())
+            .map(String::as_str)
+            .collect();
+        writeln!(
+            w,
+            "{:<44} {:<9} {:<7} {:<12} {:<4} {:>12}  {}",
+            r.user_token,
+            r.status,
+            r.tin_type,
+            r.tin,
+            if r.reportable { "yes" } else { "no" },
+            r.amount,
+            notes.join(" | ").replace(['\t', '\r', '\n'], " ")
+        )?;
+    }
+    let s = &audit.summary;
+    let fmt = |m: &BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(w)?;
+    writeln!(
+        w,
+        "Tax year {}: {} payees: {}",
+        s.tax_year,
+        s.payees,
+        fmt(&s.by_status)
+    )?;
+    writeln!(
+        w,
+        "  reportable (1099-NEC): {}",
+        fmt(&s.reportable_by_status)
+    )?;
+    writeln!(
+        w,
+        "  not reportable:        {}",
+        fmt(&s.not_reportable_by_status)
+    )?;
+    writeln!(
+        w,
+        "  {} with warnings; {} need backup withholding until a TIN is furnished",
+        s.with_warnings, s.backup_withholding
+    )?;
+    Ok(())
+}
+
+/// Which statuses make `--fail-on` fail.
+pub fn parse_fail_on(list: &str) -> Result<Vec<TinStatus>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "valid" => Ok(TinStatus::Valid),
+            "invalid" => Ok(TinStatus::Invalid),
+            "malformed" => Ok(TinStatus::Malformed),
+            "missing" => Ok(TinStatus::Missing),
+            other => anyhow::bail!("--fail-on takes valid, invalid, malformed, missing (comma separated), not {other:?}"),
+        })
+        .collect()
+}

@@ -1,0 +1,208 @@
+//! IRS bulk TIN Matching (Publication 2108A) round trip.
+//!
+//! `export` writes `TIN type;TIN;Name;Account number` lines, at most 100,000 per file
+//! (`tin-match-YEAR-001.txt`, `-002`, …). The account number is a 20-character keyed digest of the
+//! user token (the IRS returns it unchanged), so `import` links each answer back to its payee
+//! without a TIN or a token ever being sent in a form the IRS would not need. `import` stores the
+//! result code (0-8) per payee with the hash of the TIN that was matched; the audit shows it as
+//! `irs_match` while the payee's TIN is still that one.
+
+use crate::taxforms::{FormIndex, tin_info};
+use anyhow::{Context, Result, bail};
+use futures_util::TryStreamExt;
+use masspay_tax_forms::AtomicFile;
+use masspay_tax_rules::tin::{TinRules, TinStatus, TinType, check_tin};
+use masspay_tax_rules::tin_match::{
+    MAX_ROWS_PER_FILE, MatchRequest, parse_result_line, request_line, tin_type_code,
+};
+use masspay_tax_store::{Store, Vault};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The account number sent for a payee: 20 upper-case hex digits of a keyed digest of the token.
+pub fn account_for(vault: &Vault, user_token: &str) -> String {
+    vault.tin_hash(&format!("tin-match-account:{user_token}"))[..20].to_ascii_uppercase()
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExportSummary {
+    pub tax_year: i32,
+    pub files: Vec<PathBuf>,
+    pub rows: usize,
+    pub by_tin_type: BTreeMap<String, usize>,
+    /// Payees not sent, by reason (`missing`, `malformed`, `no name`).
+    pub skipped: BTreeMap<String, usize>,
+}
+
+/// One export file being filled.
+struct Part {
+    file: std::io::BufWriter<AtomicFile>,
+    rows: usize,
+}
+
+pub async fn export(
+    store: &Store,
+    rules: &TinRules,
+    forms: &FormIndex,
+    year: i32,
+    out: &Path,
+    only_reportable: bool,
+) -> Result<ExportSummary> {
+    if store.latest_run(year).await?.is_none() {
+        bail!(
+            "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
+        );
+    }
+    let mut summary = ExportSummary {
+        tax_year: year,
+        ..Default::default()
+    };
+    let mut parts: Vec<Part> = Vec::new();
+    let mut stream = store.year_payees(
+        year,
+        if only_reportable {
+            Some("1099-NEC")
+        } else {
+            None
+        },
+    );
+    while let Some(p) = stream.try_next().await? {
+        if p.residency == "foreign" && !only_reportable {
+            // TIN Matching is for payees of backup-withholding-subject income (US persons).
+            continue;
+        }
+        let form = forms.get(&p.user_token);
+        let info = tin_info(&p, form);
+        let check = check_tin(info.text, info.declared, rules);
+        let Some(tin) = check.tin.clone() else {
+            *summary
+                .skipped
+                .entry(check.status.as_str().to_string())
+                .or_default() += 1;
+            continue;
+        };
+        let entity = check.tin_type == TinType::Ein && !p.business_name.trim().is_empty();
+        let name = match form.filter(|f| !f.legal_name.trim().is_empty()) {
+            Some(f) if entity => f
+                .business_name
+                .clone()
+                .filter(|b| !b.trim().is_empty())
+                .unwrap_or(f.legal_name.clone()),
+            Some(f) => f.legal_name.clone(),
+            None if entity => p.business_name.clone(),
+            None => format!("{} {}", p.first_name, p.last_name),
+        };
+        // An impossible TIN still goes: the IRS answer (code 2/3) is what the payee is shown.
+        let ty = if check.status == TinStatus::Valid || check.tin_type != TinType::Unknown {
+            check.tin_type
+        } else {
+            TinType::Unknown
+        };
+        let Ok(req) = MatchRequest::new(ty, tin, &name, &account_for(store.vault(), &p.user_token))
+        else {
+            *summary.skipped.entry("no name".into()).or_default() += 1;
+            continue;
+        };
+        if parts
+            .last()
+            .is_none_or(|part| part.rows >= MAX_ROWS_PER_FILE)
+        {
+            let path = out.join(format!("tin-match-{year}-{:03}.txt", parts.len() + 1));
+            let f = AtomicFile::create(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            parts.push(Part {
+                file: std::io::BufWriter::new(f),
+                rows: 0,
+            });
+        }
+        let part = parts.last_mut().expect("a part exists");
+        part.file.write_all(request_line(&req).as_bytes())?;
+        part.file.write_all(b"\r\n")?;
+        part.rows += 1;
+        summary.rows += 1;
+        *summary
+            .by_tin_type
+            .entry(tin_type_code(ty).to_string())
+            .or_default() += 1;
+    }
+    for part in parts {
+        let f = part.file.into_inner().map_err(|e| e.into_error())?;
+        summary.files.push(f.commit()?);
+    }
+    Ok(summary)
+}
+
+/// One stored IRS answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchAnswer {
+    pub user_token: String,
+    pub tin_hash: String,
+    pub tin_type_code: u8,
+    pub name: String,
+    pub result_code: u8,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    pub file: String,
+    pub lines: usize,
+    pub imported: usize,
+    pub by_result: BTreeMap<String, usize>,
+    /// `line N: reason` for each line that could not be used (TINs never shown).
+    pub problems: Vec<String>,
+}
+
+pub async fn import(store: &Store, path: &Path) -> Result<ImportSummary> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let tokens: Vec<String> = sqlx::query_scalar("SELECT user_token FROM payees")
+        .fetch_all(store.pool())
+        .await?;
+    let by_account: HashMap<String, String> = tokens
+        .into_iter()
+        .map(|t| (account_for(store.vault(), &t), t))
+        .collect();
+    let mut s = ImportSummary {
+        file: path.display().to_string(),
+        ..Default::default()
+    };
+    let mut answers = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let rec = match parse_result_line(line) {
+            Ok(r) => r,
+            Err(masspay_tax_rules::ResultLineError::Empty) => continue,
+            Err(e) => {
+                s.lines += 1;
+                s.problems.push(format!("line {n}: {e}"));
+                continue;
+            }
+        };
+        s.lines += 1;
+        let Some(token) = by_account.get(&rec.account.to_ascii_uppercase()) else {
+            s.problems.push(format!(
+                "line {n}: account number {:?} is not from a masspay-tax export of this store",
+                rec.account
+            ));
+            continue;
+        };
+        *s.by_result
+            .entry(format!(
+                "{} {}",
+                rec.result.code(),
+                rec.result.description()
+            ))
+            .or_default() += 1;
+        answers.push(MatchAnswer {
+            user_token: token.clone(),
+            tin_hash: store.vault().tin_hash(rec.tin.digits()),
+            tin_type_code: rec.tin_type_code,
+            name: rec.name.clone(),
+            result_code: rec.result.code(),
+        });
+    }
+    s.imported = crate::taxforms_store::save_tin_matches(store, &answers, &s.file).await?;
+    Ok(s)
+}

@@ -1,0 +1,332 @@
+//! The compliance workflow through the emulator: sync, audit TINs, TIN Matching round trip.
+
+mod common;
+
+use common::{TestDb, client, emulator};
+use masspay_tax::audit::{AuditResult, audit_tins};
+use masspay_tax::config::Settings;
+use masspay_tax::taxforms::FormIndex;
+use std::collections::HashMap;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_masspay-tax");
+
+async fn audited(db: &TestDb, year: i32) -> HashMap<String, AuditResult> {
+    let emu = emulator(0, 0, 0).await;
+    let store = db.open().await;
+    let s = Settings::default();
+    masspay_tax::sync::sync_year(
+        &client(&emu, 5),
+        &store,
+        &s.thresholds,
+        year,
+        "emulator",
+        None,
+    )
+    .await
+    .unwrap();
+    let forms = FormIndex::load(&store).await.unwrap();
+    let irs = masspay_tax::taxforms::load_tin_matches(&store)
+        .await
+        .unwrap();
+    let a = audit_tins(&store, &s.tin_rules, &forms, &irs, year, false)
+        .await
+        .unwrap();
+    store.close().await;
+    a.results
+        .into_iter()
+        .map(|r| (r.user_token.clone(), r))
+        .collect()
+}
+
+fn verdict(m: &HashMap<String, AuditResult>, token: &str) -> (String, String) {
+    let r = m
+        .get(token)
+        .unwrap_or_else(|| panic!("{token} not audited"));
+    (r.status.clone(), r.tin_type.clone())
+}
+
+fn has_warning(m: &HashMap<String, AuditResult>, token: &str, needle: &str) -> bool {
+    m[token].warnings.iter().any(|w| w.contains(needle))
+}
+
+#[tokio::test]
+async fn audit_verdicts_follow_the_irs_rules() {
+    for db in TestDb::all().await {
+        let m = audited(&db, 2025).await;
+        let v = |t: &str| verdict(&m, t);
+        let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(v("usr_edge_ssn_valid"), s("valid", "ssn"), "{}", db.label);
+        assert_eq!(
+            v("usr_edge_itin_55"),
+            s("valid", "itin"),
+            "ITIN group 50-65 is valid (IRS, not python-stdnum)"
+        );
+        assert_eq!(v("usr_edge_itin_78"), s("valid", "itin"));
+        assert_eq!(v("usr_edge_ein_business"), s("valid", "ein"));
+        assert_eq!(
+            v("usr_edge_ein_bad_prefix"),
+            s("invalid", "ein"),
+            "EIN prefix 07 is not assigned"
+        );
+        assert!(
+            m["usr_edge_ein_bad_prefix"]
+                .reasons
+                .iter()
+                .any(|r| r.contains("07"))
+        );
+        assert_eq!(
+            v("usr_edge_vendor_sample").0,
+            "malformed",
+            "123-45-678 has 8 digits"
+        );
+        assert_eq!(v("usr_edge_ssn_area_000"), s("invalid", "ssn"));
+        assert_eq!(v("usr_edge_ssn_area_666"), s("invalid", "ssn"));
+        assert_eq!(
+            v("usr_edge_tin_bare9").1,
+            "unknown",
+            "a bare 9-digit number is never typed silently"
+        );
+        assert!(has_warning(&m, "usr_edge_tin_bare9", "ambiguous"));
+        for t in [
+            "usr_edge_tin_absent",
+            "usr_edge_tin_null",
+            "usr_edge_tin_empty",
+        ] {
+            assert_eq!(v(t), s("missing", ""), "{t}");
+            assert!(
+                has_warning(&m, t, "backup withholding at 24%"),
+                "{t}: reportable with no TIN"
+            );
+        }
+        assert!(has_warning(
+            &m,
+            "usr_edge_same_tin_a",
+            "same TIN as usr_edge_same_tin_b"
+        ));
+        assert!(has_warning(
+            &m,
+            "usr_edge_same_tin_b",
+            "same TIN as usr_edge_same_tin_a"
+        ));
+        assert!(has_warning(
+            &m,
+            "usr_edge_business_with_ssn",
+            "business name with an individual TIN"
+        ));
+        assert!(has_warning(
+            &m,
+            "usr_edge_individual_with_ein",
+            "individual (no business name) with an EIN"
+        ));
+        assert!(has_warning(
+            &m,
+            "usr_edge_foreign_gbr_us_ssn",
+            "foreign payee with a US SSN"
+        ));
+        assert!(has_warning(&m, "usr_edge_foreign_can", "no W-8 on file"));
+        assert!(has_warning(&m, "usr_edge_ssn_valid", "no W-9 on file"));
+        // Masked everywhere.
+        assert_eq!(m["usr_edge_ssn_valid"].tin, "***-**-8830");
+        assert_eq!(m["usr_edge_ein_business"].tin, "**-***6789");
+        db.cleanup().await;
+    }
+}
+
+fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("MASSPAY_TAX_KEY", common::TEST_KEY_HEX);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_cli_formats_and_fail_on_exit_code() {
+    let emu = emulator(0, 0, 0).await;
+    let url = emu.base_url();
+    let env = [
+        ("MASSPAY_BASE_URL", url.as_str()),
+        ("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(dir.path(), &["sync", "--year", "2025"], &env)
+            .status
+            .success()
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "audit",
+            "tins",
+            "--year",
+            "2025",
+            "--only-reportable",
+            "--fail-on",
+            "invalid,missing",
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(3), "--fail-on makes cron jobs notice");
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("reportable (1099-NEC):"), "{table}");
+    assert!(!table.contains("524-71-8830"), "masked in the table");
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--fail-on", "malformed"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--format", "json"],
+        &[],
+    );
+    assert!(o.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j["summary"]["by_status"]["valid"].as_u64().unwrap() > 10);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("524-71-8830"));
+    let o = run(
+        dir.path(),
+        &[
+            "audit",
+            "tins",
+            "--year",
+            "2025",
+            "--format",
+            "csv",
+            "--out",
+            "audit.csv",
+        ],
+        &[],
+    );
+    assert!(o.status.success());
+    let csv = std::fs::read_to_string(dir.path().join("audit.csv")).unwrap();
+    assert!(csv.starts_with("user_token,status,tin_type,tin,"));
+    assert!(!csv.contains("524-71-8830"));
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--fail-on", "bogus"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--fail-on takes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tin_matching_round_trip() {
+    let emu = emulator(0, 0, 0).await;
+    let url = emu.base_url();
+    let env = [
+        ("MASSPAY_BASE_URL", url.as_str()),
+        ("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(dir.path(), &["sync", "--year", "2025"], &env)
+            .status
+            .success()
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "tin-match",
+            "export",
+            "--year",
+            "2025",
+            "--out",
+            "irs",
+            "--only-reportable",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let req = std::fs::read_to_string(dir.path().join("irs/tin-match-2025-001.txt")).unwrap();
+    insta::assert_snapshot!("tin_match_request_2025", req);
+    for line in req.lines() {
+        let f: Vec<&str> = line.split(';').collect();
+        assert_eq!(f.len(), 4, "{line}");
+        assert!(["1", "2", "3"].contains(&f[0]));
+        assert!(f[1].len() == 9 && f[1].bytes().all(|b| b.is_ascii_digit()));
+        assert!(
+            f[2].len() <= 40
+                && f[2]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " &-".contains(c)),
+            "{line}"
+        );
+        assert!(f[3].len() <= 20);
+    }
+    // The IRS answers: the request line plus a result code. Code 3 (no match) for the ITIN payee,
+    // 0 for everyone else; one garbage line.
+    let itin_line = req
+        .lines()
+        .position(|l| l.contains(";912551234;"))
+        .expect("ITIN sent");
+    let mut answer: Vec<String> = req
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l};{}", if i == itin_line { 3 } else { 0 }))
+        .collect();
+    answer.push("2;12345;Nobody;ZZZ;0".into());
+    std::fs::write(dir.path().join("results.txt"), answer.join("\r\n")).unwrap();
+    let o = run(
+        dir.path(),
+        &["tin-match", "import", "results.txt", "--format", "json"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        s["imported"].as_u64().unwrap() as usize,
+        req.lines().count()
+    );
+    let problems = s["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("line {}:", req.lines().count() + 1))
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("12345"),
+        "the bad line's TIN is not echoed"
+    );
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--format", "json"],
+        &[],
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by_token: HashMap<String, serde_json::Value> = j["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["user_token"].as_str().unwrap().to_string(), r.clone()))
+        .collect();
+    assert!(
+        by_token["usr_edge_itin_55"]["irs_match"]
+            .as_str()
+            .unwrap()
+            .starts_with("3:")
+    );
+    assert!(
+        by_token["usr_edge_ssn_valid"]["irs_match"]
+            .as_str()
+            .unwrap()
+            .starts_with("0:")
+    );
+    assert!(
+        by_token["usr_edge_itin_55"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("IRS TIN Matching"))
+    );
+}
