@@ -48,21 +48,11 @@ struct TinSection {
 }
 
 /// Rules in force for this run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub thresholds: Thresholds,
     pub tin_rules: TinRules,
     pub source: Option<PathBuf>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            thresholds: Thresholds::default(),
-            tin_rules: TinRules::default(),
-            source: None,
-        }
-    }
 }
 
 /// Loads settings: the explicit file (must exist), else `./masspay-tax.toml` if present, else defaults.

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod import;
 pub mod report;
 pub mod source;
 pub mod sync;

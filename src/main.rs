@@ -106,6 +106,9 @@ enum Command {
     /// Compliance audits.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import data MassPay's API does not carry.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// IRS bulk TIN Matching (Publication 2108A): export the request file, import the answers.
     #[command(subcommand, name = "tin-match")]
     TinMatch(TinMatchCommand),
@@ -145,6 +148,34 @@ enum AuditCommand {
         /// Write to this file (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// W-9 / W-8 data from .xlsx, .xls, .ods or .csv into the store (TINs encrypted).
+    ///
+    /// Example: masspay-tax import tax-forms w9s.xlsx --map "tin=Taxpayer ID" --dry-run
+    ///
+    /// The header row is found (title lines above it are fine) and columns are matched by name
+    /// with common variants; --map FIELD=HEADER overrides one. Rows link to payees by user_token,
+    /// else email, else internal_user_id (looked up in MassPay). Every bad row is reported with its
+    /// sheet, row, column and reason, and the good rows still import. The audit then uses the
+    /// W-9's TIN and declared type over MassPay's tax_id. Exit code 3 when rows had problems.
+    #[command(name = "tax-forms")]
+    TaxForms {
+        /// The spreadsheet.
+        file: PathBuf,
+        /// Column override, FIELD=HEADER (repeatable), e.g. --map "tin=Taxpayer ID No.".
+        #[arg(long = "map", value_name = "FIELD=HEADER")]
+        maps: Vec<String>,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        source: SourceFlags,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
 }
 
@@ -236,10 +267,10 @@ fn init_logging(verbose: u8) {
 }
 
 fn key_source(global: &GlobalArgs) -> KeySource {
-    if let Ok(k) = std::env::var("MASSPAY_TAX_KEY") {
-        if !k.trim().is_empty() {
-            return KeySource::Hex(k);
-        }
+    if let Ok(k) = std::env::var("MASSPAY_TAX_KEY")
+        && !k.trim().is_empty()
+    {
+        return KeySource::Hex(k);
     }
     if let Some(p) = &global.key_file {
         return KeySource::File(p.clone());
@@ -470,6 +501,62 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(3));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::TaxForms {
+            file,
+            maps,
+            dry_run,
+            source,
+            format,
+        }) => {
+            let store = open_store(&cli.global).await?;
+            let r = masspay_tax::import::import_tax_forms(
+                &store,
+                &settings.tin_rules,
+                &file,
+                &maps,
+                dry_run,
+                &source_args(&source),
+            )
+            .await?;
+            match format {
+                Format::Json => print_json(&r)?,
+                Format::Text => {
+                    println!(
+                        "{}{}: {} rows read from {}; {} new, {} updated, {} unchanged; {} problems",
+                        if r.dry_run {
+                            "DRY RUN (nothing written) "
+                        } else {
+                            ""
+                        },
+                        r.file,
+                        r.rows_read,
+                        r.sheets_read.join(", "),
+                        r.inserted,
+                        r.updated,
+                        r.unchanged,
+                        r.problems.len()
+                    );
+                    for p in &r.problems {
+                        println!("  problem: {p}");
+                    }
+                    for w in &r.warnings {
+                        println!("  warning: {w}");
+                    }
+                    for n in &r.notes {
+                        println!("  note: {n}");
+                    }
+                    for c in &r.changes {
+                        println!("  change: {c}");
+                    }
+                }
+            }
+            store.close().await;
+            Ok(if r.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
         }
         Command::TinMatch(TinMatchCommand::Export {
             year,

@@ -136,6 +136,8 @@ pub struct ReportSummary {
     pub tin_masked: bool,
     pub tin_status: BTreeMap<String, usize>,
     pub ambiguous_tin_type: usize,
+    /// Payees over the threshold left off because an imported W-9 has exempt payee code 1-5.
+    pub excluded_exempt: Vec<String>,
     pub sync_run_id: i64,
     pub synced_at: Option<String>,
 }
@@ -160,10 +162,12 @@ pub async fn report_1099(
     let mut total = Decimal::ZERO;
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     let mut ambiguous = 0;
+    let mut excluded_exempt = Vec::new();
     let mut stream = store.year_payees(year, Some("1099-NEC"));
     while let Some(p) = stream.try_next().await? {
         let w9 = forms.get(&p.user_token);
         if w9.is_some_and(|f| f.exempt_from_1099()) {
+            excluded_exempt.push(p.user_token.clone());
             continue;
         }
         let tin = crate::taxforms::tin_info(&p, w9);
@@ -188,6 +192,7 @@ pub async fn report_1099(
         tin_masked: !unmask,
         tin_status: statuses,
         ambiguous_tin_type: ambiguous,
+        excluded_exempt,
         sync_run_id: run.id,
         synced_at: run.finished_at,
     })

@@ -251,10 +251,10 @@ async fn attempt(
         };
         let Some(row) = next else { break };
         rows += 1;
-        if rows % 1024 == 0 {
-            if let Some(p) = progress {
-                p(rows, pull.bytes_read());
-            }
+        if rows.is_multiple_of(1024)
+            && let Some(p) = progress
+        {
+            p(rows, pull.bytes_read());
         }
         match row {
             Ok(row) => {

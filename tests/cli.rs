@@ -39,7 +39,7 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
-fn api_env<'a>(emu_url: &'a str) -> Vec<(&'a str, &'a str)> {
+fn api_env(emu_url: &str) -> Vec<(&str, &str)> {
     vec![
         ("MASSPAY_BASE_URL", emu_url),
         ("MASSPAY_API_KEY", SECRET_KEY),

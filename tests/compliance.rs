@@ -330,3 +330,176 @@ async fn tin_matching_round_trip() {
             .any(|w| w.as_str().unwrap().contains("IRS TIN Matching"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w9_import_feeds_the_audit_and_the_worksheet() {
+    let emu = emulator(0, 0, 0).await;
+    let url = emu.base_url();
+    let env = [
+        ("MASSPAY_BASE_URL", url.as_str()),
+        ("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/w9-mistakes.xlsx");
+    let fixture = fixture.to_str().unwrap();
+    assert!(
+        run(dir.path(), &["sync", "--year", "2025"], &env)
+            .status
+            .success()
+    );
+
+    // Dry run: the same report, nothing written.
+    let o = run(
+        dir.path(),
+        &[
+            "import",
+            "tax-forms",
+            fixture,
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "rows with problems make the exit code 3"
+    );
+    let dry: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(dry["dry_run"], true);
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--format", "json"],
+        &[],
+    );
+    let before: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let src = |j: &serde_json::Value, t: &str| {
+        j["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user_token"] == t)
+            .unwrap()["tin_source"]
+            .clone()
+    };
+    assert_eq!(
+        src(&before, "usr_edge_ssn_valid"),
+        "api",
+        "dry run wrote nothing"
+    );
+
+    let o = run(dir.path(), &["import", "tax-forms", fixture], &env);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    for expected in [
+        "problem: Forms row 10, column Type of TIN (H): \"foo\" is not a TIN type",
+        "problem: Forms row 11, column TIN (G): TIN has 8 digit(s)",
+        "problem: Forms row 12: no user_token, internal_user_id or email",
+        "problem: Forms row 14, column Date Signed (O):",
+        "problem: Forms row 15, column MassPay User Token (A): duplicate user_token",
+        "problem: Forms row 16, column Name (as shown on your income tax return) (D): looks like a spreadsheet formula",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    assert!(
+        out.contains("warning: Forms row 7"),
+        "leading zero restored with a warning\n{out}"
+    );
+    assert!(
+        !out.contains("524718830") && !out.contains("524-71-8830"),
+        "no TIN in the import report"
+    );
+    let new: usize = out
+        .split(" new,")
+        .next()
+        .unwrap()
+        .rsplit("; ")
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(new >= 6, "{out}");
+
+    // The audit now uses the W-9s.
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--format", "json"],
+        &[],
+    );
+    let after: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(src(&after, "usr_edge_ssn_valid"), "w9");
+    assert_eq!(src(&after, "usr_edge_itin_55"), "w9");
+    let r = after["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_token"] == "usr_edge_itin_55")
+        .unwrap();
+    assert_eq!(r["status"], "valid");
+    assert_eq!(r["form_on_file"], "W-9");
+    assert!(
+        !r["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("no W-9 on file"))
+    );
+    let mex = after["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_token"] == "usr_edge_foreign_mex")
+        .unwrap();
+    assert_eq!(mex["form_on_file"], "W-8BEN");
+
+    // Exempt payee code 5 (corporation) on the W-9 takes the payee off the 1099-NEC worksheet.
+    let o = run(
+        dir.path(),
+        &[
+            "report", "1099", "--year", "2025", "--out", ".", "--format", "json",
+        ],
+        &[],
+    );
+    assert!(o.status.success());
+    let rep: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        rep["excluded_exempt"],
+        serde_json::json!(["usr_edge_ein_business"]),
+        "listed, never dropped silently"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("1099-NEC-2025.csv")).unwrap();
+    assert!(
+        !csv.contains("usr_edge_ein_business,"),
+        "exempt corporation removed"
+    );
+    assert!(
+        csv.contains("usr_edge_ssn_valid,") && csv.contains(",w9,"),
+        "W-9 TIN used in the worksheet"
+    );
+
+    // Re-importing the same file changes nothing.
+    let o = run(
+        dir.path(),
+        &["import", "tax-forms", fixture, "--format", "json"],
+        &env,
+    );
+    let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(again["inserted"], 0);
+    assert_eq!(again["updated"], 0);
+
+    // A bad --map is a clear usage error listing the fields.
+    let o = run(
+        dir.path(),
+        &["import", "tax-forms", fixture, "--map", "nosuch=X"],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("tin"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -123,14 +123,14 @@ impl TestDb {
     }
 
     pub async fn cleanup(self) {
-        if let Some((base, name)) = self.admin {
-            if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+        if let Some((base, name)) = self.admin
+            && let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
         }
     }
 }

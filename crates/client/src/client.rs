@@ -207,7 +207,7 @@ impl Client {
                         endpoint,
                         status: status.as_u16(),
                         tries,
-                        body: bytes.as_deref().and_then(ApiErrorBody::parse),
+                        body: bytes.as_deref().and_then(ApiErrorBody::parse).map(Box::new),
                     });
                 }
                 Err(e) if e.is_builder() => {
@@ -389,7 +389,7 @@ impl Client {
         user_token: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, ClientError> {
-        self.call(Method::POST, &path_segment(user_token)?, &[], Some(body))
+        self.call(Method::POST, path_segment(user_token)?, &[], Some(body))
             .await
     }
 

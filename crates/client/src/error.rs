@@ -113,7 +113,7 @@ pub enum ClientError {
         endpoint: String,
         status: u16,
         tries: u32,
-        body: Option<ApiErrorBody>,
+        body: Option<Box<ApiErrorBody>>,
     },
     #[error("could not reach MassPay {endpoint} after {tries} tr{}: {source}", if *tries == 1 { "y" } else { "ies" })]
     Transport {
@@ -128,8 +128,8 @@ pub enum ClientError {
     Config(String),
 }
 
-fn body_suffix(body: &Option<ApiErrorBody>) -> String {
-    match body.as_ref().map(ApiErrorBody::summary) {
+fn body_suffix(body: &Option<Box<ApiErrorBody>>) -> String {
+    match body.as_deref().map(ApiErrorBody::summary) {
         Some(s) if !s.is_empty() => format!(" ({s})"),
         _ => String::new(),
     }
@@ -144,7 +144,7 @@ impl ClientError {
     }
     pub fn body(&self) -> Option<&ApiErrorBody> {
         match self {
-            ClientError::Api { body, .. } => body.as_ref(),
+            ClientError::Api { body, .. } => body.as_deref(),
             _ => None,
         }
     }

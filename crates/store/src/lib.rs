@@ -236,6 +236,9 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// A `findings` row: user_token, row_index, code, severity, message.
+type FindingRow = (Option<String>, Option<i64>, String, String, String);
+
 /// The store.
 #[derive(Clone)]
 pub struct Store {
@@ -476,7 +479,7 @@ impl Store {
 
     /// Findings of the year's current snapshot.
     pub async fn findings(&self, tax_year: i32) -> Result<Vec<Finding>, StoreError> {
-        let rows: Vec<(Option<String>, Option<i64>, String, String, String)> = sqlx::query_as(
+        let rows: Vec<FindingRow> = sqlx::query_as(
             "SELECT user_token, row_index, code, severity, message FROM findings WHERE tax_year = $1 ORDER BY id",
         )
         .bind(i64::from(tax_year))

@@ -197,10 +197,10 @@ fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], bool), VaultError> 
 #[cfg(unix)]
 fn check_permissions(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), "key file is readable by other users; chmod 600 it");
-        }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(path = %path.display(), "key file is readable by other users; chmod 600 it");
     }
 }
 

@@ -1,0 +1,497 @@
+//! Year-end at scale: `sync` then `report 1099` of 100,000 and 1,000,000 emulated payees over
+//! loopback, each as its own process, with wall time and peak RSS (plain `harness = false` bench,
+//! not a test).
+//!
+//! Run: `cargo bench --bench year_end` (both sizes), or choose sizes with arguments or the
+//! environment: `cargo bench --bench year_end -- 100000` or `YEAR_END_SIZES=100k,1m`.
+//! With `MASSPAY_TAX_TEST_POSTGRES=postgres://USER@HOST/DB` set it also runs against a fresh
+//! PostgreSQL database (created and dropped by the bench; the server's own memory is not counted).
+//!
+//! Everything runs as separate processes so each figure is the tool's own: the emulator
+//! (`masspay-tax sandbox serve`) serves on a free loopback port, then `masspay-tax sync` and
+//! `masspay-tax report 1099` run against it with a SQLite file store in a temp dir. Wall time is
+//! measured around each child (process start to exit); peak RSS is the child's `ru_maxrss` from
+//! `wait4`. End to end is sync + report (wall summed, peak RSS the larger of the two).
+//!
+//! The binary is the bench-profile build Cargo makes for benches (`CARGO_BIN_EXE_masspay-tax`,
+//! i.e. `target/release/masspay-tax`); `MASSPAY_TAX_BIN` overrides it.
+//!
+//! Target (issue): on a 2-core machine, 1,000,000 payees end to end in under 60 s and under
+//! 500 MB peak RSS.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const YEAR: i32 = 2025;
+const DEFAULT_SIZES: &[u64] = &[100_000, 1_000_000];
+const KEY_HEX: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+const TARGET_SIZE: u64 = 1_000_000;
+const TARGET_WALL_S: f64 = 60.0;
+const TARGET_RSS_MB: f64 = 500.0;
+
+fn bin() -> PathBuf {
+    match std::env::var_os("MASSPAY_TAX_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_masspay-tax")),
+    }
+}
+
+/// `100000`, `100_000`, `100k`, `1m`.
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().replace('_', "").to_ascii_lowercase();
+    let (num, mul) = match s.as_bytes().last()? {
+        b'k' => (&s[..s.len() - 1], 1_000),
+        b'm' => (&s[..s.len() - 1], 1_000_000),
+        _ => (s.as_str(), 1),
+    };
+    num.parse::<u64>().ok().map(|n| n * mul)
+}
+
+fn sizes() -> Vec<u64> {
+    // `cargo bench` passes `--bench`; any non-flag argument is a size.
+    let from_args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .flat_map(|a| {
+            a.split(',')
+                .map(|s| parse_size(s).unwrap_or_else(|| panic!("not a size: {s:?}")))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if !from_args.is_empty() {
+        return from_args;
+    }
+    match std::env::var("YEAR_END_SIZES") {
+        Ok(v) if !v.trim().is_empty() => v
+            .split(',')
+            .map(|s| parse_size(s).unwrap_or_else(|| panic!("YEAR_END_SIZES: not a size: {s:?}")))
+            .collect(),
+        _ => DEFAULT_SIZES.to_vec(),
+    }
+}
+
+/// One finished child process.
+struct Measured {
+    wall: Duration,
+    max_rss_kb: u64,
+    cpu: Duration,
+    stdout: String,
+}
+
+fn tv(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+}
+
+/// Runs `cmd` to completion and reaps it with `wait4` for its own resource usage.
+fn run_measured(what: &str, cmd: &mut Command, dir: &Path) -> Measured {
+    let out_path = dir.join(format!("{what}.stdout"));
+    let err_path = dir.join(format!("{what}.stderr"));
+    cmd.stdin(Stdio::null())
+        .stdout(File::create(&out_path).expect("stdout file"))
+        .stderr(File::create(&err_path).expect("stderr file"));
+    let started = Instant::now();
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {what}: {e}"));
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it in.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own child, not yet reaped (std's Child is never waited on).
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            panic!("wait4 on {what}: {e}");
+        }
+    }
+    let wall = started.elapsed();
+    drop(child);
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if !ok {
+        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+        panic!("{what} failed (wait status {status:#x})\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    }
+    Measured {
+        wall,
+        // Linux reports ru_maxrss in KiB.
+        max_rss_kb: ru.ru_maxrss.max(0) as u64,
+        cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
+        stdout,
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// The emulator as a child process; stopped (SIGINT, then SIGKILL) when dropped.
+struct Emulator {
+    child: Child,
+    base_url: String,
+}
+
+impl Emulator {
+    fn start(bulk: u64, dir: &Path) -> Emulator {
+        let port = free_port();
+        let child = Command::new(bin())
+            .args(["sandbox", "serve", "--port", &port.to_string()])
+            .args(["--payees", &bulk.to_string()])
+            .current_dir(dir)
+            .env("MASSPAY_TAX_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(dir.join("emulator.stderr")).expect("stderr file"))
+            .spawn()
+            .expect("starting the emulator");
+        let mut emu = Emulator {
+            child,
+            base_url: format!("http://127.0.0.1:{port}/v1.0.0/payout/"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(st)) = emu.child.try_wait() {
+                panic!("the emulator exited early ({st}); see {}", dir.display());
+            }
+            if answers(port) {
+                return emu;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the emulator did not answer on port {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Peak RSS of the emulator so far (VmHWM), in KiB.
+    fn peak_rss_kb(&self) -> Option<u64> {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        s.lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A real API call (authorized) gets a 200.
+fn answers(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let req = format!(
+        "GET /v1.0.0/payout/account/balance HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Authorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        masspay_emulator::SANDBOX_API_KEY
+    );
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// A store for one run: a SQLite file in the temp dir, or a fresh PostgreSQL database.
+struct Db {
+    label: &'static str,
+    url: String,
+    admin: Option<(String, String)>,
+}
+
+fn pg_exec(url: &str, sql: String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+            .await
+            .expect("PostgreSQL reachable at MASSPAY_TAX_TEST_POSTGRES");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .expect("admin statement");
+    });
+}
+
+impl Db {
+    fn sqlite(dir: &Path) -> Db {
+        Db {
+            label: "sqlite",
+            url: format!("sqlite://{}", dir.join("store.db").display()),
+            admin: None,
+        }
+    }
+
+    fn postgres(size: u64) -> Option<Db> {
+        let base = std::env::var("MASSPAY_TAX_TEST_POSTGRES")
+            .ok()
+            .filter(|s| !s.trim().is_empty())?;
+        let name = format!("mt_bench_{}_{size}", std::process::id());
+        pg_exec(&base, format!("DROP DATABASE IF EXISTS {name}"));
+        pg_exec(&base, format!("CREATE DATABASE {name}"));
+        let (head, _) = base
+            .rsplit_once('/')
+            .expect("MASSPAY_TAX_TEST_POSTGRES has a database path");
+        let query = base
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
+        Some(Db {
+            label: "postgres",
+            url: format!("{head}/{name}{query}"),
+            admin: Some((base, name)),
+        })
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.admin.take() {
+            pg_exec(
+                &base,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+fn tool(emu: &Emulator, db: &Db, dir: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.current_dir(dir)
+        .env("MASSPAY_BASE_URL", &emu.base_url)
+        .env("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY)
+        .env("MASSPAY_TAX_DB", &db.url)
+        .env("MASSPAY_TAX_KEY", KEY_HEX)
+        .env("MASSPAY_TAX_LOG", "warn")
+        .env_remove("MASSPAY_TAX_KEY_FILE")
+        .env_remove("MASSPAY_TAX_CONFIG");
+    c
+}
+
+fn json_i64(v: &serde_json::Value, k: &str) -> i64 {
+    v[k].as_i64()
+        .unwrap_or_else(|| panic!("no integer {k:?} in {v}"))
+}
+
+struct Row {
+    payees: u64,
+    backend: &'static str,
+    phase: &'static str,
+    wall: Duration,
+    rss_kb: u64,
+    cpu: Duration,
+    rows: i64,
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn print_row(r: &Row) {
+    let secs = r.wall.as_secs_f64();
+    println!(
+        "{:>9}  {:<8}  {:<10}  {:>8.2}  {:>12.1}  {:>7.2}  {:>10.0}",
+        r.payees,
+        r.backend,
+        r.phase,
+        secs,
+        mb(r.rss_kb),
+        r.cpu.as_secs_f64(),
+        r.rows as f64 / secs.max(1e-9)
+    );
+}
+
+fn run_one(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
+    let dir = tempfile::Builder::new()
+        .prefix("masspay-tax-bench-")
+        .tempdir()
+        .expect("temp dir");
+    let db = match db_kind {
+        "postgres" => match Db::postgres(size) {
+            Some(db) => db,
+            None => return,
+        },
+        _ => Db::sqlite(dir.path()),
+    };
+    let emu = Emulator::start(size, dir.path());
+    let hard = masspay_emulator::data::hard_cases(YEAR).len() as i64;
+
+    let sync = run_measured(
+        "sync",
+        tool(&emu, &db, dir.path()).args(["sync", "--year", &YEAR.to_string(), "--format", "json"]),
+        dir.path(),
+    );
+    let emu_rss = emu.peak_rss_kb();
+    drop(emu);
+    let s: serde_json::Value = serde_json::from_str(&sync.stdout).expect("sync JSON");
+    let received = json_i64(&s, "rows_received");
+    let stored = json_i64(&s, "payees");
+    assert_eq!(
+        received,
+        size as i64 + hard,
+        "every emulated row arrives ({size} bulk + {hard} hard cases)"
+    );
+
+    let out = dir.path().join("out");
+    let report = run_measured(
+        "report",
+        tool_no_source(&db, dir.path()).args([
+            "report",
+            "1099",
+            "--year",
+            &YEAR.to_string(),
+            "--out",
+            out.to_str().expect("utf-8 temp path"),
+            "--format",
+            "json",
+        ]),
+        dir.path(),
+    );
+    let r: serde_json::Value = serde_json::from_str(&report.stdout).expect("report JSON");
+    let reported = json_i64(&r, "payees");
+    assert_eq!(
+        reported,
+        json_i64(&s, "reportable_1099_nec"),
+        "the worksheet lists every reportable payee"
+    );
+    let csv = PathBuf::from(r["file"].as_str().expect("report file"));
+    let csv_bytes = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
+    let db_bytes = std::fs::metadata(dir.path().join("store.db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+
+    let rows = [
+        Row {
+            payees: size,
+            backend: db.label,
+            phase: "sync",
+            wall: sync.wall,
+            rss_kb: sync.max_rss_kb,
+            cpu: sync.cpu,
+            rows: received,
+        },
+        Row {
+            payees: size,
+            backend: db.label,
+            phase: "report",
+            wall: report.wall,
+            rss_kb: report.max_rss_kb,
+            cpu: report.cpu,
+            rows: stored,
+        },
+        Row {
+            payees: size,
+            backend: db.label,
+            phase: "end-to-end",
+            wall: sync.wall + report.wall,
+            rss_kb: sync.max_rss_kb.max(report.max_rss_kb),
+            cpu: sync.cpu + report.cpu,
+            rows: received,
+        },
+    ];
+    for row in &rows {
+        print_row(row);
+    }
+    println!(
+        "           ({stored} payees stored, {reported} on the 1099-NEC; CSV {:.1} MB{}; emulator peak RSS {})",
+        csv_bytes as f64 / 1e6,
+        if db_bytes > 0 {
+            format!(", SQLite file {:.1} MB", db_bytes as f64 / 1e6)
+        } else {
+            String::new()
+        },
+        emu_rss
+            .map(|k| format!("{:.1} MB", mb(k)))
+            .unwrap_or_else(|| "?".into())
+    );
+    rows_out.extend(rows);
+}
+
+/// The report needs no MassPay source.
+fn tool_no_source(db: &Db, dir: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.current_dir(dir)
+        .env_remove("MASSPAY_BASE_URL")
+        .env_remove("MASSPAY_API_KEY")
+        .env("MASSPAY_TAX_DB", &db.url)
+        .env("MASSPAY_TAX_KEY", KEY_HEX)
+        .env("MASSPAY_TAX_LOG", "warn")
+        .env_remove("MASSPAY_TAX_KEY_FILE")
+        .env_remove("MASSPAY_TAX_CONFIG");
+    c
+}
+
+fn main() {
+    let bin = bin();
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build --release --bin masspay-tax` (or run through `cargo bench`)",
+        bin.display()
+    );
+    let sizes = sizes();
+    let mut backends = vec!["sqlite"];
+    if std::env::var("MASSPAY_TAX_TEST_POSTGRES").is_ok_and(|s| !s.trim().is_empty()) {
+        backends.push("postgres");
+    }
+    println!(
+        "year_end: sync + report 1099 for tax year {YEAR} over loopback; binary {}; {} CPUs",
+        bin.display(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:>9}  {:<8}  {:<10}  {:>8}  {:>12}  {:>7}  {:>10}",
+        "payees", "store", "phase", "wall s", "peak RSS MB", "CPU s", "rows/s"
+    );
+    let mut all = Vec::new();
+    for &size in &sizes {
+        for &b in &backends {
+            run_one(size, b, &mut all);
+        }
+    }
+    for r in all
+        .iter()
+        .filter(|r| r.payees == TARGET_SIZE && r.phase == "end-to-end")
+    {
+        let wall = r.wall.as_secs_f64();
+        let rss = mb(r.rss_kb);
+        println!(
+            "target ({}, {} payees end to end): wall {wall:.1} s {} {TARGET_WALL_S} s, peak RSS {rss:.0} MB {} {TARGET_RSS_MB} MB",
+            r.backend,
+            r.payees,
+            if wall < TARGET_WALL_S { "<" } else { "NOT <" },
+            if rss < TARGET_RSS_MB { "<" } else { "NOT <" },
+        );
+    }
+}

@@ -1,0 +1,975 @@
+//! Header detection and row validation, shared by every file format.
+
+use crate::cells::{Cell, DateError, clean, echo, parse_date};
+use crate::columns::{Field, column_letter, header_key, match_header};
+use crate::forms::{EntityType, FormType};
+use crate::{
+    ImportError, ImportOptions, ImportResult, MappedColumn, RowProblem, SheetSummary, TaxFormRecord,
+};
+use chrono::NaiveDate;
+use masspay_tax_rules::tin::{TinParseError, TinStatus, TinType, check_tin, parse_tin};
+use std::collections::{HashMap, HashSet};
+
+/// Cell positions (0-based absolute row, column) that hold a formula.
+pub(crate) type Formulas = HashSet<(usize, usize)>;
+
+#[derive(Debug, Clone)]
+struct Column {
+    idx: usize,
+    letter: String,
+    header: String,
+    field: Field,
+}
+
+impl Column {
+    fn label(&self) -> String {
+        format!("{} ({})", self.header, self.letter)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Layout {
+    columns: Vec<Column>,
+    by_field: HashMap<Field, usize>,
+}
+
+impl Layout {
+    fn col(&self, f: Field) -> Option<&Column> {
+        self.by_field.get(&f).map(|&i| &self.columns[i])
+    }
+}
+
+/// A candidate header row's mapping, with notes about columns that lost a field to a better
+/// match and the overridden fields it holds.
+struct Candidate {
+    layout: Layout,
+    notes: Vec<String>,
+    overridden: HashSet<Field>,
+}
+
+/// Collects records and problems across the sheets of one file.
+pub(crate) struct Importer<'o> {
+    opts: &'o ImportOptions,
+    today: NaiveDate,
+    result: ImportResult,
+    /// (field, normalised key) → (sheet, row) of the first row holding it.
+    seen: HashMap<(Field, String), (String, usize)>,
+    overrides_found: HashSet<Field>,
+    sheets_looked_at: Vec<String>,
+}
+
+impl<'o> Importer<'o> {
+    pub(crate) fn new(opts: &'o ImportOptions) -> Self {
+        Importer {
+            opts,
+            today: opts
+                .today
+                .unwrap_or_else(|| chrono::Local::now().date_naive()),
+            result: ImportResult::default(),
+            seen: HashMap::new(),
+            overrides_found: HashSet::new(),
+            sheets_looked_at: Vec::new(),
+        }
+    }
+
+    pub(crate) fn note(&mut self, s: String) {
+        self.result.notes.push(s);
+    }
+
+    /// Records a sheet that was not read at all (hidden, chart, unreadable).
+    pub(crate) fn skip_sheet(&mut self, name: &str, why: String) {
+        self.note(format!("sheet {name}: skipped ({why})"));
+        self.result.sheets.push(SheetSummary {
+            name: name.to_string(),
+            header_row: None,
+            columns: Vec::new(),
+            rows: 0,
+            imported: 0,
+            rejected: 0,
+            skipped: Some(why),
+        });
+    }
+
+    pub(crate) fn finish(mut self) -> Result<ImportResult, ImportError> {
+        if self.result.sheets.iter().all(|s| s.header_row.is_none()) {
+            return Err(ImportError::NoHeaderRow {
+                sheets: self.sheets_looked_at,
+                scanned: self.opts.header_scan_rows,
+            });
+        }
+        for (field, header) in self.opts.columns.overrides() {
+            if !self.overrides_found.contains(&field) {
+                return Err(ImportError::MappedColumnNotFound {
+                    field,
+                    header: header.to_string(),
+                });
+            }
+        }
+        self.result
+            .problems
+            .sort_by_key(|p| (sheet_pos(&self.result.sheets, &p.sheet), p.row));
+        Ok(self.result)
+    }
+
+    /// Reads one sheet: `rows` yields (1-based row number, cells indexed by absolute 0-based
+    /// column), in row order.
+    pub(crate) fn sheet(
+        &mut self,
+        name: &str,
+        rows: impl Iterator<Item = (usize, Vec<Cell>)>,
+        formulas: &Formulas,
+    ) {
+        self.sheets_looked_at.push(name.to_string());
+        let mut rows = rows.filter(|(_, cells)| !cells.iter().all(Cell::is_blank));
+        let mut head: Vec<(usize, Vec<Cell>)> = Vec::new();
+        for r in rows.by_ref() {
+            head.push(r);
+            if head.len() >= self.opts.header_scan_rows.max(1) {
+                break;
+            }
+        }
+        let Some((hpos, layout)) = self.detect(name, &head) else {
+            self.skip_sheet(
+                name,
+                format!(
+                    "no header row with a name column and a user_token, internal_user_id or \
+                     email column in its first {} non-blank rows",
+                    self.opts.header_scan_rows
+                ),
+            );
+            return;
+        };
+        let header_row = head[hpos].0;
+        let mut summary = SheetSummary {
+            name: name.to_string(),
+            header_row: Some(header_row),
+            columns: layout
+                .columns
+                .iter()
+                .map(|c| MappedColumn {
+                    field: c.field,
+                    header: c.header.clone(),
+                    letter: c.letter.clone(),
+                })
+                .collect(),
+            rows: 0,
+            imported: 0,
+            rejected: 0,
+            skipped: None,
+        };
+        let data = head.into_iter().skip(hpos + 1).chain(rows);
+        for (row, cells) in data {
+            let mapped_blank = layout
+                .columns
+                .iter()
+                .all(|c| cells.get(c.idx).is_none_or(Cell::is_blank));
+            if mapped_blank {
+                continue;
+            }
+            let repeats_header = layout.columns.iter().all(|c| {
+                cells
+                    .get(c.idx)
+                    .and_then(Cell::header_text)
+                    .is_some_and(|t| header_key(&t) == header_key(&c.header))
+            });
+            if repeats_header {
+                self.note(format!(
+                    "sheet {name} row {row}: repeats the header row; skipped"
+                ));
+                continue;
+            }
+            summary.rows += 1;
+            let mut ctx = RowCtx {
+                sheet: name,
+                row,
+                layout: &layout,
+                cells: &cells,
+                formulas,
+                problems: Vec::new(),
+                warnings: Vec::new(),
+            };
+            let record = self.validate(&mut ctx);
+            let RowCtx {
+                mut problems,
+                warnings,
+                ..
+            } = ctx;
+            if problems.is_empty()
+                && let Some(mut rec) = record
+            {
+                rec.warnings = warnings;
+                self.result.records.push(rec);
+                summary.imported += 1;
+            } else {
+                summary.rejected += 1;
+                problems.sort_by_key(|p| {
+                    p.column_letter
+                        .as_ref()
+                        .map(|l| (l.len(), l.clone()))
+                        .unwrap_or_default()
+                });
+                self.result.problems.extend(problems);
+            }
+        }
+        self.result.sheets.push(summary);
+    }
+
+    /// Finds the header row among `head`; returns its index and the column layout.
+    fn detect(&mut self, sheet: &str, head: &[(usize, Vec<Cell>)]) -> Option<(usize, Layout)> {
+        let mut best: Option<(usize, usize, Candidate)> = None;
+        for (i, (_, cells)) in head.iter().enumerate() {
+            let cand = self.layout_of(cells);
+            let layout = &cand.layout;
+            let has = |f| layout.by_field.contains_key(&f);
+            let named = has(Field::LegalName) || (has(Field::FirstName) && has(Field::LastName));
+            let linked = has(Field::UserToken) || has(Field::InternalUserId) || has(Field::Email);
+            if !(named && linked) {
+                continue;
+            }
+            let score = layout.columns.len();
+            if best.as_ref().is_none_or(|b| score > b.1) {
+                best = Some((i, score, cand));
+            }
+        }
+        let (
+            i,
+            _,
+            Candidate {
+                layout,
+                notes,
+                overridden,
+            },
+        ) = best?;
+        for n in notes {
+            self.note(format!("sheet {sheet}: {n}"));
+        }
+        self.overrides_found.extend(overridden);
+        let header_cells = &head[i].1;
+        let unused: Vec<String> = header_cells
+            .iter()
+            .enumerate()
+            .filter(|(idx, c)| !c.is_blank() && !layout.columns.iter().any(|col| col.idx == *idx))
+            .filter_map(|(idx, c)| {
+                c.header_text()
+                    .map(|h| format!("{h} ({})", column_letter(idx)))
+            })
+            .collect();
+        if !unused.is_empty() {
+            self.note(format!(
+                "sheet {sheet}: columns not used: {}",
+                unused.join(", ")
+            ));
+        }
+        if !layout.by_field.contains_key(&Field::Tin) {
+            self.note(format!(
+                "sheet {sheet}: no TIN column; the forms are imported without TINs"
+            ));
+        }
+        for (field, header) in self.opts.columns.overrides() {
+            if !layout.by_field.contains_key(&field) {
+                self.note(format!(
+                    "sheet {sheet}: --map {field}={header:?}: no such column on this sheet"
+                ));
+            }
+        }
+        Some((i, layout))
+    }
+
+    /// Maps the cells of a candidate header row.
+    fn layout_of(&self, cells: &[Cell]) -> Candidate {
+        let map = &self.opts.columns;
+        // field → (rank, column); rank 0 = an override
+        let mut chosen: HashMap<Field, (usize, Column)> = HashMap::new();
+        let mut notes = Vec::new();
+        let mut overridden = HashSet::new();
+        for (idx, cell) in cells.iter().enumerate() {
+            let Some(header) = cell.header_text() else {
+                continue;
+            };
+            let (field, rank) = if let Some(f) = map.field_for_header(&header) {
+                overridden.insert(f);
+                (f, 0)
+            } else if let Some((f, rank)) = match_header(&header) {
+                if map.header_for(f).is_some() {
+                    // the override decides this field's column
+                    continue;
+                }
+                (f, rank + 1)
+            } else {
+                continue;
+            };
+            let col = Column {
+                idx,
+                letter: column_letter(idx),
+                header: header.clone(),
+                field,
+            };
+            match chosen.get(&field) {
+                Some((r, prev)) if *r <= rank => notes.push(format!(
+                    "column {} also looks like {field}; using column {} (use --map {field}=HEADER to choose)",
+                    col.label(),
+                    prev.label()
+                )),
+                Some((_, prev)) => {
+                    notes.push(format!(
+                        "column {} also looks like {field}; using column {} (use --map {field}=HEADER to choose)",
+                        prev.label(),
+                        col.label()
+                    ));
+                    chosen.insert(field, (rank, col));
+                }
+                None => {
+                    chosen.insert(field, (rank, col));
+                }
+            }
+        }
+        let mut columns: Vec<Column> = chosen.into_values().map(|(_, c)| c).collect();
+        columns.sort_by_key(|c| c.idx);
+        let by_field = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.field, i))
+            .collect();
+        Candidate {
+            layout: Layout { columns, by_field },
+            notes,
+            overridden,
+        }
+    }
+
+    /// Checks one row; the record is only used when no problem was pushed.
+    fn validate(&mut self, ctx: &mut RowCtx<'_>) -> Option<TaxFormRecord> {
+        // --- link -------------------------------------------------------------------------
+        let user_token = ctx.text(Field::UserToken);
+        if let Some(t) = &user_token
+            && t.chars().any(char::is_whitespace)
+        {
+            ctx.error(Field::UserToken, "the user token contains blanks".into());
+        }
+        let internal_user_id = ctx.text(Field::InternalUserId);
+        let email = ctx.text(Field::Email);
+        if let Some(e) = &email
+            && !plausible_email(e)
+        {
+            ctx.error(
+                Field::Email,
+                "not an email address (expected name@domain.tld)".into(),
+            );
+        }
+        let any_link_cell = [Field::UserToken, Field::InternalUserId, Field::Email]
+            .iter()
+            .any(|&f| ctx.present(f));
+        if !any_link_cell {
+            ctx.row_error(
+                "no user_token, internal_user_id or email: the row cannot be linked to a payee"
+                    .into(),
+            );
+        }
+        for (field, value) in [
+            (Field::UserToken, user_token.clone()),
+            (Field::InternalUserId, internal_user_id.clone()),
+            (Field::Email, email.as_ref().map(|e| e.to_lowercase())),
+        ] {
+            let Some(v) = value else { continue };
+            match self.seen.get(&(field, v.clone())) {
+                Some((sheet, row)) => ctx.error(
+                    field,
+                    format!("duplicate {field}: already on {sheet} row {row}"),
+                ),
+                None => {
+                    self.seen
+                        .insert((field, v), (ctx.sheet.to_string(), ctx.row));
+                }
+            }
+        }
+
+        // --- name -------------------------------------------------------------------------
+        let legal_name = if ctx.layout.col(Field::LegalName).is_some() {
+            ctx.name(Field::LegalName)
+        } else {
+            let first = ctx.name(Field::FirstName);
+            let last = ctx.name(Field::LastName);
+            match (first, last) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (f, l) => f.or(l),
+            }
+        };
+        if legal_name.is_none()
+            && !ctx.has_problem_for(&[Field::LegalName, Field::FirstName, Field::LastName])
+        {
+            let f = [Field::LegalName, Field::LastName, Field::FirstName]
+                .into_iter()
+                .find(|&f| ctx.layout.col(f).is_some());
+            let reason = "no legal name (the name on the income tax return is required)".into();
+            match f {
+                Some(f) => ctx.error(f, reason),
+                None => ctx.row_error(reason),
+            }
+        }
+        let business_name = ctx.name(Field::BusinessName);
+
+        // --- form type ----------------------------------------------------------------------
+        let w8_filled: Vec<Field> = ctx
+            .layout
+            .columns
+            .iter()
+            .filter(|c| c.field.is_w8_only())
+            .filter(|c| ctx.cells.get(c.idx).is_some_and(|x| !x.is_blank()))
+            .map(|c| c.field)
+            .collect();
+        let form_type = match ctx.text(Field::FormType) {
+            Some(t) => match FormType::parse(&t) {
+                Some(f) => Some(f),
+                None => {
+                    ctx.error(
+                        Field::FormType,
+                        format!(
+                            "{} is not a W-9 or W-8 form name (expected W-9, W-8BEN, W-8BEN-E, \
+                             W-8ECI, W-8EXP or W-8IMY)",
+                            echo(&t).unwrap_or_else(|| "the value".into())
+                        ),
+                    );
+                    None
+                }
+            },
+            None if ctx.has_problem_for(&[Field::FormType]) => None,
+            None if !w8_filled.is_empty() => {
+                let reason = format!(
+                    "no form type, but W-8 fields are filled ({}): say which form (W-8BEN, \
+                     W-8BEN-E, ...)",
+                    w8_filled
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                if ctx.layout.col(Field::FormType).is_some() {
+                    ctx.error(Field::FormType, reason);
+                } else {
+                    ctx.row_error(reason);
+                }
+                None
+            }
+            None => Some(FormType::W9),
+        };
+        let is_w9 = form_type == Some(FormType::W9);
+        if is_w9 && !w8_filled.is_empty() && ctx.present(Field::FormType) {
+            ctx.warn(
+                w8_filled[0],
+                "W-8 fields are filled on a W-9; kept as given".into(),
+            );
+        }
+
+        // --- entity type --------------------------------------------------------------------
+        let entity_type = ctx.text(Field::EntityType).and_then(|t| {
+            let parsed = EntityType::parse(&t);
+            match &parsed {
+                None => ctx.error(
+                    Field::EntityType,
+                    format!(
+                        "{} is not a federal tax classification (expected individual/sole \
+                         proprietor, C corporation, S corporation, partnership, trust/estate, \
+                         LLC (C, S or P) or other)",
+                        echo(&t).unwrap_or_else(|| "the value".into())
+                    ),
+                ),
+                Some(EntityType::Llc(None)) => ctx.warn(
+                    Field::EntityType,
+                    "LLC without its tax classification (C, S or P)".into(),
+                ),
+                Some(_) => {}
+            }
+            parsed
+        });
+
+        // --- TIN ----------------------------------------------------------------------------
+        let declared_tin_type = ctx.text(Field::TinType).and_then(|t| {
+            let parsed = t.parse::<TinType>().ok();
+            if parsed.is_none() {
+                ctx.error(
+                    Field::TinType,
+                    format!(
+                        "{} is not a TIN type (expected SSN, ITIN, ATIN or EIN, or the 1099 \
+                         codes 1 = EIN, 2 = SSN)",
+                        echo(&t).unwrap_or_else(|| "the value".into())
+                    ),
+                );
+            }
+            parsed
+        });
+        let (tin, tin_type) = self.tin(ctx, declared_tin_type, is_w9);
+        if let (Some(e), Some(t)) = (&entity_type, tin_type)
+            && e.expects_ein()
+            && t.is_individual()
+        {
+            ctx.warn(
+                Field::Tin,
+                format!(
+                    "the classification is {} but the TIN is an individual number ({}); an \
+                     entity normally has an EIN",
+                    e.code(),
+                    t.label()
+                ),
+            );
+        }
+
+        // --- exempt payee code ----------------------------------------------------------------
+        let exempt_payee_code =
+            ctx.text(Field::ExemptPayeeCode)
+                .and_then(|t| match t.trim().parse::<u8>() {
+                    Ok(n @ 1..=13) => Some(n.to_string()),
+                    _ => {
+                        ctx.error(
+                            Field::ExemptPayeeCode,
+                            "the exempt payee code must be a number from 1 to 13 (W-9 line 4)"
+                                .into(),
+                        );
+                        None
+                    }
+                });
+
+        // --- address --------------------------------------------------------------------------
+        let address1 = ctx.text(Field::Address1);
+        let address2 = ctx.text(Field::Address2);
+        let city = ctx.text(Field::City);
+        let state = ctx.text(Field::State);
+        let country = ctx.text(Field::Country);
+        let us_address = country.as_deref().is_none_or(is_us);
+        let zip = ctx.zip(us_address);
+        if is_w9
+            && let Some(c) = &country
+            && !is_us(c)
+        {
+            ctx.warn(
+                Field::Country,
+                format!(
+                    "a W-9 with a non-US address country ({}); a W-9 is for US persons: check \
+                     whether a W-8 is needed",
+                    echo(c).unwrap_or_else(|| "as written".into())
+                ),
+            );
+        }
+
+        // --- dates --------------------------------------------------------------------------
+        let signature_date = ctx.date(Field::SignatureDate);
+        if let Some(d) = signature_date
+            && d > self.today
+        {
+            ctx.warn(
+                Field::SignatureDate,
+                "the signature date is in the future".into(),
+            );
+        }
+        let date_of_birth = ctx.date(Field::DateOfBirth);
+        if let Some(d) = date_of_birth {
+            if d > self.today {
+                ctx.error(
+                    Field::DateOfBirth,
+                    "the date of birth is in the future".into(),
+                );
+            } else if d < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(d) {
+                ctx.error(
+                    Field::DateOfBirth,
+                    "the date of birth is before 1900".into(),
+                );
+            }
+        }
+
+        // --- W-8 ----------------------------------------------------------------------------
+        let country_of_residence = ctx.text(Field::CountryOfResidence);
+        let foreign_tin = ctx.text(Field::ForeignTin);
+        let treaty_claim = match ctx.text(Field::TreatyClaim) {
+            Some(t) => Some(t),
+            None => {
+                let parts: Vec<String> = [
+                    (Field::TreatyCountry, "country"),
+                    (Field::TreatyArticle, "article"),
+                    (Field::TreatyRate, "rate"),
+                ]
+                .into_iter()
+                .filter_map(|(f, label)| ctx.text(f).map(|v| format!("{label}: {v}")))
+                .collect();
+                (!parts.is_empty()).then(|| parts.join("; "))
+            }
+        };
+        if form_type.as_ref().is_some_and(FormType::is_w8) {
+            match &country_of_residence {
+                None => ctx.warn(
+                    Field::CountryOfResidence,
+                    "a W-8 without a country of citizenship / residence".into(),
+                ),
+                Some(c) if is_us(c) => ctx.warn(
+                    Field::CountryOfResidence,
+                    "a W-8 with the United States as country of residence: a US person files a \
+                     W-9"
+                    .into(),
+                ),
+                Some(_) => {}
+            }
+        }
+
+        Some(TaxFormRecord {
+            sheet: ctx.sheet.to_string(),
+            row: ctx.row,
+            user_token,
+            internal_user_id,
+            email,
+            form_type: form_type?,
+            legal_name: legal_name?,
+            business_name,
+            entity_type,
+            tin,
+            declared_tin_type,
+            tin_type,
+            exempt_payee_code,
+            address1,
+            address2,
+            city,
+            state,
+            zip,
+            country,
+            signature_date,
+            country_of_residence,
+            foreign_tin,
+            date_of_birth,
+            treaty_claim,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// The TIN cell: (9 digits if valid, resolved type).
+    fn tin(
+        &self,
+        ctx: &mut RowCtx<'_>,
+        declared: Option<TinType>,
+        is_w9: bool,
+    ) -> (Option<String>, Option<TinType>) {
+        let text = match ctx.cell(Field::Tin).cloned() {
+            None => None,
+            Some(Cell::Number { whole, .. }) => match whole {
+                Some(w) if (0..1_000_000_000).contains(&w) => {
+                    let shown = w.to_string().len();
+                    let lost = 9 - shown;
+                    if lost > 2 {
+                        ctx.error(
+                            Field::Tin,
+                            format!(
+                                "the TIN cell holds a number of {shown} digit(s); a TIN has \
+                                 exactly 9 (type it as text)"
+                            ),
+                        );
+                        return (None, None);
+                    }
+                    if lost > 0 {
+                        ctx.warn(
+                            Field::Tin,
+                            format!(
+                                "the cell holds a number, which dropped {lost} leading zero(s); \
+                                 restored to 9 digits: check it against the form"
+                            ),
+                        );
+                    }
+                    Some(format!("{w:09}"))
+                }
+                Some(w) if w >= 1_000_000_000 => {
+                    ctx.error(
+                        Field::Tin,
+                        format!(
+                            "TIN has {} digit(s); a TIN has exactly 9",
+                            w.to_string().len()
+                        ),
+                    );
+                    return (None, None);
+                }
+                _ => {
+                    ctx.error(
+                        Field::Tin,
+                        "the TIN cell holds a negative or fractional number; a TIN is 9 digits"
+                            .into(),
+                    );
+                    return (None, None);
+                }
+            },
+            Some(_) => ctx.text(Field::Tin),
+        };
+        if ctx.has_problem_for(&[Field::Tin]) {
+            return (None, None);
+        }
+        let Some(text) = text else {
+            if is_w9 && ctx.layout.col(Field::Tin).is_some() {
+                ctx.warn(Field::Tin, "a W-9 without a TIN".into());
+            }
+            return (None, None);
+        };
+        let check = check_tin(Some(&text), declared, &self.opts.tin_rules);
+        match check.status {
+            TinStatus::Valid => {
+                for w in &check.warnings {
+                    ctx.warn(Field::Tin, w.clone());
+                }
+                let digits = check.tin.as_ref().map(|t| t.digits().to_string());
+                (digits, Some(check.tin_type))
+            }
+            TinStatus::Missing => {
+                // "Applied For", "N/A": no number yet; the audit reports it.
+                let why = match parse_tin(&text) {
+                    Err(e @ (TinParseError::AppliedFor | TinParseError::Placeholder)) => {
+                        e.to_string()
+                    }
+                    _ => "no TIN".to_string(),
+                };
+                ctx.warn(Field::Tin, why);
+                (None, None)
+            }
+            TinStatus::Invalid | TinStatus::Malformed => {
+                ctx.error(Field::Tin, check.reasons.join("; "));
+                (None, None)
+            }
+        }
+    }
+}
+
+fn sheet_pos(sheets: &[SheetSummary], name: &str) -> usize {
+    sheets
+        .iter()
+        .position(|s| s.name == name)
+        .unwrap_or(usize::MAX)
+}
+
+fn plausible_email(e: &str) -> bool {
+    let Some((local, domain)) = e.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !e.chars().any(char::is_whitespace)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
+/// The United States (and its territories, which file W-9s too).
+pub(crate) fn is_us(country: &str) -> bool {
+    matches!(
+        header_key(country).as_str(),
+        "us" | "usa"
+            | "unitedstates"
+            | "unitedstatesofamerica"
+            | "america"
+            | "pr"
+            | "pri"
+            | "puertorico"
+            | "gu"
+            | "gum"
+            | "guam"
+            | "vi"
+            | "vir"
+            | "usvirginislands"
+            | "as"
+            | "asm"
+            | "americansamoa"
+            | "mp"
+            | "mnp"
+            | "northernmarianaislands"
+    )
+}
+
+/// One row being validated.
+struct RowCtx<'a> {
+    sheet: &'a str,
+    row: usize,
+    layout: &'a Layout,
+    cells: &'a [Cell],
+    formulas: &'a Formulas,
+    problems: Vec<RowProblem>,
+    warnings: Vec<String>,
+}
+
+const NAME_FIELDS: [Field; 4] = [
+    Field::LegalName,
+    Field::FirstName,
+    Field::LastName,
+    Field::BusinessName,
+];
+
+impl RowCtx<'_> {
+    fn cell(&self, f: Field) -> Option<&Cell> {
+        let col = self.layout.col(f)?;
+        self.cells.get(col.idx).filter(|c| !c.is_blank())
+    }
+
+    fn present(&self, f: Field) -> bool {
+        self.cell(f).is_some()
+    }
+
+    fn is_formula(&self, f: Field) -> bool {
+        self.layout
+            .col(f)
+            .is_some_and(|c| self.formulas.contains(&(self.row - 1, c.idx)))
+    }
+
+    fn has_problem_for(&self, fields: &[Field]) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.field.is_some_and(|f| fields.contains(&f)))
+    }
+
+    fn error(&mut self, f: Field, reason: String) {
+        let col = self.layout.col(f);
+        self.problems.push(RowProblem {
+            sheet: self.sheet.to_string(),
+            row: self.row,
+            column: col.map(Column::label),
+            column_letter: col.map(|c| c.letter.clone()),
+            field: col.map(|c| c.field),
+            reason,
+        });
+    }
+
+    fn row_error(&mut self, reason: String) {
+        self.problems.push(RowProblem {
+            sheet: self.sheet.to_string(),
+            row: self.row,
+            column: None,
+            column_letter: None,
+            field: None,
+            reason,
+        });
+    }
+
+    fn warn(&mut self, f: Field, msg: String) {
+        match self.layout.col(f) {
+            Some(c) => self.warnings.push(format!("{}: {msg}", c.label())),
+            None => self.warnings.push(msg),
+        }
+    }
+
+    /// The cell as text (trimmed, control characters replaced); `None` when blank or bad
+    /// (bad cells push a problem).
+    fn text(&mut self, f: Field) -> Option<String> {
+        let cell = self.cell(f)?.clone();
+        let out = match cell {
+            Cell::Empty => None,
+            Cell::Text(s) => {
+                let (c, had_control) = clean(&s);
+                if had_control {
+                    self.warn(f, "a tab or line break was replaced by a blank".into());
+                }
+                (!c.is_empty()).then_some(c)
+            }
+            Cell::Number { text, .. } => Some(text),
+            Cell::Bool(b) => Some(if b { "TRUE" } else { "FALSE" }.to_string()),
+            Cell::Date(d) => Some(d.to_string()),
+            Cell::NotADate => {
+                self.error(f, "the cell holds a time or duration, not text".into());
+                None
+            }
+            Cell::Error(e) => {
+                self.error(f, format!("the cell holds the spreadsheet error {e}"));
+                None
+            }
+        };
+        if out.is_some() && self.is_formula(f) && !NAME_FIELDS.contains(&f) {
+            self.warn(
+                f,
+                "the cell holds a formula; its computed value was used".into(),
+            );
+        }
+        out
+    }
+
+    /// A name cell: like [`Self::text`], but formulas and formula-looking text are errors.
+    fn name(&mut self, f: Field) -> Option<String> {
+        if self.is_formula(f) {
+            self.error(f, "the cell holds a formula; type the name as text".into());
+            return None;
+        }
+        let t = self.text(f)?;
+        if let Some(c) = t.chars().next()
+            && matches!(c, '=' | '+' | '-' | '@')
+        {
+            self.error(
+                f,
+                format!(
+                    "looks like a spreadsheet formula (starts with '{c}'); a name must be plain \
+                     text"
+                ),
+            );
+            return None;
+        }
+        Some(t)
+    }
+
+    /// A date cell, or text in one of the accepted forms. Values are never quoted (a date of
+    /// birth is personal data).
+    fn date(&mut self, f: Field) -> Option<NaiveDate> {
+        let cell = self.cell(f)?.clone();
+        let what = if f == Field::DateOfBirth {
+            "date of birth"
+        } else {
+            "date"
+        };
+        let reason = match cell {
+            Cell::Date(d) => return Some(d),
+            Cell::Text(s) => match parse_date(&s) {
+                Ok(d) => return Some(d),
+                Err(DateError::ShortYear) => format!(
+                    "the {what} has a short year; write the year in full (YYYY-MM-DD or \
+                     MM/DD/YYYY)"
+                ),
+                Err(DateError::Format) => {
+                    format!("not a {what} that can be read; write YYYY-MM-DD or MM/DD/YYYY")
+                }
+            },
+            Cell::Number { .. } => format!(
+                "the cell holds a number, not a {what}; format the cell as a date or write \
+                 YYYY-MM-DD"
+            ),
+            Cell::Bool(_) | Cell::NotADate => format!("the cell does not hold a {what}"),
+            Cell::Error(e) => format!("the cell holds the spreadsheet error {e}"),
+            Cell::Empty => return None,
+        };
+        self.error(f, reason);
+        None
+    }
+
+    /// The ZIP / postal code; restores leading zeros a number cell dropped (US addresses).
+    fn zip(&mut self, us_address: bool) -> Option<String> {
+        let f = Field::Zip;
+        if us_address && let Some(Cell::Number { whole: Some(w), .. }) = self.cell(f) {
+            let w = *w;
+            let (s, width) = match w {
+                0..=99_999 => (format!("{w:05}"), 5),
+                100_000..=999_999_999 => {
+                    let s = format!("{w:09}");
+                    (format!("{}-{}", &s[..5], &s[5..]), 9)
+                }
+                _ => return self.text(f),
+            };
+            let lost = width - w.to_string().len();
+            if lost > 0 {
+                self.warn(
+                    f,
+                    format!(
+                        "the ZIP code was a number and lost {lost} leading zero(s); restored \
+                         to {s}"
+                    ),
+                );
+            }
+            return Some(s);
+        }
+        let t = self.text(f)?;
+        if us_address && (3..=4).contains(&t.len()) && t.chars().all(|c| c.is_ascii_digit()) {
+            let s = format!("{t:0>5}");
+            self.warn(
+                f,
+                format!(
+                    "the ZIP code has {} digits; a leading zero was probably lost: restored to \
+                     {s}",
+                    t.len()
+                ),
+            );
+            return Some(s);
+        }
+        Some(t)
+    }
+}

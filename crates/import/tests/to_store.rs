@@ -1,0 +1,106 @@
+//! End to end: the xlsx fixture, linked to the store's payees and written with
+//! `Store::import_tax_forms`. `to_row` is the conversion the CLI needs.
+
+use masspay_tax_import::{ImportOptions, TaxFormRecord, read_file};
+use masspay_tax_store::tax_forms::{Link, TaxFormRow};
+use masspay_tax_store::{KeySource, Store};
+use std::path::PathBuf;
+
+/// A record, linked to `user_token`, as the store's row.
+fn to_row(rec: &TaxFormRecord, user_token: String, source_file: &str) -> TaxFormRow {
+    TaxFormRow {
+        user_token,
+        form_type: rec.form_type.as_str().to_string(),
+        legal_name: rec.legal_name.clone(),
+        business_name: rec.business_name.clone(),
+        entity_type: rec.entity_type.as_ref().map(|e| e.code()),
+        tin: rec.tin.clone(),
+        tin_type: rec.tin_type.map(|t| t.as_str().to_string()),
+        declared_tin_type: rec.declared_tin_type.map(|t| t.as_str().to_string()),
+        exempt_payee_code: rec.exempt_payee_code.clone(),
+        address1: rec.address1.clone(),
+        address2: rec.address2.clone(),
+        city: rec.city.clone(),
+        state: rec.state.clone(),
+        zip: rec.zip.clone(),
+        country: rec.country.clone(),
+        signature_date: rec.signature_date.map(|d| d.to_string()),
+        country_of_residence: rec.country_of_residence.clone(),
+        foreign_tin: rec.foreign_tin.clone(),
+        date_of_birth: rec.date_of_birth.map(|d| d.to_string()),
+        treaty_claim: rec.treaty_claim.clone(),
+        internal_user_id: rec.internal_user_id.clone(),
+        email: rec.email.clone(),
+        source_file: source_file.to_string(),
+        source_sheet: rec.sheet.clone(),
+        source_row: i64::try_from(rec.row).unwrap_or(i64::MAX),
+    }
+}
+
+#[tokio::test]
+async fn fixture_into_the_store() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/w9-mistakes.xlsx");
+    let read = read_file(&path, &ImportOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &format!("sqlite://{}", dir.path().join("s.db").display()),
+        &KeySource::Hex("11".repeat(32)),
+    )
+    .await
+    .unwrap();
+    // The emulator's hard cases, as a sync would have stored them (only the link columns).
+    for (token, email) in [
+        ("usr_edge_ssn_valid", "edge.ssn.valid@example.test"),
+        ("usr_edge_itin_55", "edge.itin.55@example.test"),
+        ("usr_edge_ein_business", "edge.ein.business@example.test"),
+        ("usr_edge_zip_lost_zero", "edge.zip.lost.zero@example.test"),
+        ("usr_edge_foreign_mex", "edge.foreign.mex@example.test"),
+        ("usr_edge_foreign_can", "edge.foreign.can@example.test"),
+    ] {
+        sqlx::query("INSERT INTO payees (user_token, email, updated_run_id) VALUES ($1, $2, 0)")
+            .bind(token.to_string())
+            .bind(email.to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let mut rows = Vec::new();
+    let mut unlinked = Vec::new();
+    for rec in &read.records {
+        match store
+            .resolve_payee(rec.user_token.as_deref(), rec.email.as_deref())
+            .await
+            .unwrap()
+        {
+            Link::Found(t) => rows.push(to_row(rec, t, "w9-mistakes.xlsx")),
+            other => unlinked.push((rec.row, other)),
+        }
+    }
+    // usr_edge_foreign_deu was not synced into this store.
+    assert_eq!(unlinked, vec![(18, Link::NotFound)]);
+    assert_eq!(rows.len(), 6);
+
+    let dry = store.import_tax_forms(&rows, true).await.unwrap();
+    assert_eq!((dry.inserted, dry.updated, dry.unchanged), (6, 0, 0));
+    assert!(store.tax_forms().await.unwrap().is_empty());
+    let done = store.import_tax_forms(&rows, false).await.unwrap();
+    assert_eq!(done, dry);
+
+    let forms = store.tax_forms().await.unwrap();
+    let z = &forms["usr_edge_zip_lost_zero"];
+    assert_eq!(z.form.tin.as_deref(), Some("041234567"));
+    assert_eq!(z.tin_last4.as_deref(), Some("4567"));
+    assert_eq!(z.form.zip.as_deref(), Some("02108"));
+    assert_eq!(z.form.source_row, 7);
+    let can = &forms["usr_edge_foreign_can"];
+    assert_eq!(can.form.form_type, "W-8BEN");
+    assert_eq!(can.form.date_of_birth.as_deref(), Some("1990-04-22"));
+    assert_eq!(
+        forms["usr_edge_ein_business"].form.entity_type.as_deref(),
+        Some("llc_c")
+    );
+    let again = store.import_tax_forms(&rows, false).await.unwrap();
+    assert_eq!(again.unchanged, 6);
+    store.close().await;
+}
