@@ -103,6 +103,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// What the last sync of a year flagged: rejected rows, repaired ZIPs, unknown countries, ...
+    ///
+    /// Example: masspay-tax findings --year 2025 --severity error
+    Findings {
+        #[arg(long)]
+        year: i32,
+        /// Only this severity (error, warning, info).
+        #[arg(long)]
+        severity: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Compliance audits.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -447,6 +459,36 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             r.source
                         );
                     }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Findings {
+            year,
+            severity,
+            format,
+        } => {
+            let store = open_store(&cli.global).await?;
+            let mut findings = store.findings(year).await?;
+            if let Some(sev) = &severity {
+                findings.retain(|f| f.severity.eq_ignore_ascii_case(sev));
+            }
+            match format {
+                Format::Json => print_json(&findings)?,
+                Format::Text => {
+                    for f in &findings {
+                        println!(
+                            "{:<8} {:<22} row {:<8} {:<44} {}",
+                            f.severity,
+                            f.code,
+                            f.row_index
+                                .map(|r| r.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            f.user_token.as_deref().unwrap_or("-"),
+                            f.message.replace(['\t', '\r', '\n'], " ")
+                        );
+                    }
+                    println!("{} findings for tax year {year}", findings.len());
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -129,6 +129,26 @@ async fn worksheet_2025_snapshot() {
         "formula neutralised"
     );
     assert!(!csv.contains("524-71-8830"), "TIN masked");
+    let o = run(
+        dir.path(),
+        &["findings", "--year", "2025", "--format", "json"],
+        &env,
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let zip = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["user_token"] == "usr_edge_zip_lost_zero")
+        .unwrap();
+    assert_eq!(zip["code"], "postal_code_repaired");
+    assert!(
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "country_unknown")
+    );
     insta::assert_snapshot!("nec_2025_csv", csv);
     insta::assert_json_snapshot!("nec_2025_summary", summary, { ".file" => "[file]", ".synced_at" => "[time]", ".sync_run_id" => "[id]" });
 }
