@@ -83,20 +83,9 @@ pub async fn audit_tins(
     year: i32,
     only_reportable: bool,
 ) -> Result<Audit> {
-    if store.latest_run(year).await?.is_none() {
-        anyhow::bail!(
-            "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
-        );
-    }
+    crate::report::require_sync(store, year).await?;
     let mut results = Vec::new();
-    let mut stream = store.year_payees(
-        year,
-        if only_reportable {
-            Some("1099-NEC")
-        } else {
-            None
-        },
-    );
+    let mut stream = store.year_payees(year, crate::report::reportable_filter(only_reportable));
     while let Some(p) = stream.try_next().await? {
         let form = forms.get(&p.user_token);
         let TinInfo {

@@ -34,7 +34,8 @@ pub struct ImportReport {
     pub changes: Vec<String>,
 }
 
-fn to_row(rec: &TaxFormRecord, user_token: String, source_file: &str) -> TaxFormRow {
+/// The store-side row for an imported record linked to `user_token`.
+pub fn to_row(rec: &TaxFormRecord, user_token: String, source_file: &str) -> TaxFormRow {
     TaxFormRow {
         user_token,
         form_type: rec.form_type.as_str().to_string(),

@@ -11,6 +11,21 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The year's latest completed sync, or the error that tells the user to run one.
+pub async fn require_sync(store: &Store, year: i32) -> Result<masspay_tax_store::SyncRun> {
+    match store.latest_run(year).await? {
+        Some(run) => Ok(run),
+        None => bail!(
+            "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
+        ),
+    }
+}
+
+/// The classification filter for `--only-reportable`.
+pub fn reportable_filter(only_reportable: bool) -> Option<&'static str> {
+    only_reportable.then_some("1099-NEC")
+}
+
 /// The TIN a payee is reported with: an imported W-9's when there is one, else MassPay's `tax_id`.
 pub struct TinInfo<'a> {
     pub text: Option<&'a str>,
@@ -152,11 +167,7 @@ pub async fn report_1099(
     unmask: bool,
 ) -> Result<ReportSummary> {
     let threshold = settings.thresholds.nec(year)?;
-    let Some(run) = store.latest_run(year).await? else {
-        bail!(
-            "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
-        );
-    };
+    let run = require_sync(store, year).await?;
     let mut writer = nec::create(out, year)
         .with_context(|| format!("creating the worksheet in {}", out.display()))?;
     let mut total = Decimal::ZERO;

@@ -8,7 +8,7 @@
 //! `irs_match` while the payee's TIN is still that one.
 
 use crate::taxforms::{FormIndex, tin_info};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use futures_util::TryStreamExt;
 use masspay_tax_forms::AtomicFile;
 use masspay_tax_rules::tin::{TinRules, TinStatus, TinType, check_tin};
@@ -50,24 +50,13 @@ pub async fn export(
     out: &Path,
     only_reportable: bool,
 ) -> Result<ExportSummary> {
-    if store.latest_run(year).await?.is_none() {
-        bail!(
-            "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
-        );
-    }
+    crate::report::require_sync(store, year).await?;
     let mut summary = ExportSummary {
         tax_year: year,
         ..Default::default()
     };
     let mut parts: Vec<Part> = Vec::new();
-    let mut stream = store.year_payees(
-        year,
-        if only_reportable {
-            Some("1099-NEC")
-        } else {
-            None
-        },
-    );
+    let mut stream = store.year_payees(year, crate::report::reportable_filter(only_reportable));
     while let Some(p) = stream.try_next().await? {
         if p.residency == "foreign" && !only_reportable {
             // TIN Matching is for payees of backup-withholding-subject income (US persons).

@@ -1,46 +1,15 @@
 //! End to end: the xlsx fixture, linked to the store's payees and written with
-//! `Store::import_tax_forms`. `to_row` is the conversion the CLI needs.
+//! `Store::import_tax_forms`, through the CLI's `to_row` conversion.
 
-use masspay_tax_import::{ImportOptions, TaxFormRecord, read_file};
-use masspay_tax_store::tax_forms::{Link, TaxFormRow};
+use masspay_tax::import::to_row;
+use masspay_tax_import::{ImportOptions, read_file};
+use masspay_tax_store::tax_forms::Link;
 use masspay_tax_store::{KeySource, Store};
 use std::path::PathBuf;
 
-/// A record, linked to `user_token`, as the store's row.
-fn to_row(rec: &TaxFormRecord, user_token: String, source_file: &str) -> TaxFormRow {
-    TaxFormRow {
-        user_token,
-        form_type: rec.form_type.as_str().to_string(),
-        legal_name: rec.legal_name.clone(),
-        business_name: rec.business_name.clone(),
-        entity_type: rec.entity_type.as_ref().map(|e| e.code()),
-        tin: rec.tin.clone(),
-        tin_type: rec.tin_type.map(|t| t.as_str().to_string()),
-        declared_tin_type: rec.declared_tin_type.map(|t| t.as_str().to_string()),
-        exempt_payee_code: rec.exempt_payee_code.clone(),
-        address1: rec.address1.clone(),
-        address2: rec.address2.clone(),
-        city: rec.city.clone(),
-        state: rec.state.clone(),
-        zip: rec.zip.clone(),
-        country: rec.country.clone(),
-        signature_date: rec.signature_date.map(|d| d.to_string()),
-        country_of_residence: rec.country_of_residence.clone(),
-        foreign_tin: rec.foreign_tin.clone(),
-        date_of_birth: rec.date_of_birth.map(|d| d.to_string()),
-        treaty_claim: rec.treaty_claim.clone(),
-        internal_user_id: rec.internal_user_id.clone(),
-        email: rec.email.clone(),
-        source_file: source_file.to_string(),
-        source_sheet: rec.sheet.clone(),
-        source_row: i64::try_from(rec.row).unwrap_or(i64::MAX),
-    }
-}
-
 #[tokio::test]
 async fn fixture_into_the_store() {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/w9-mistakes.xlsx");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/w9-mistakes.xlsx");
     let read = read_file(&path, &ImportOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(
