@@ -238,6 +238,9 @@ enum ReportCommand {
         /// Write full TINs (only for a file that goes to the IRS or your e-file vendor).
         #[arg(long)]
         unmask_tin: bool,
+        /// Also write DIR/1099-NEC-YEAR.pdf, a printable worksheet for review.
+        #[arg(long)]
+        pdf: bool,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -313,20 +316,6 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
-fn money(s: &str) -> String {
-    // 1234567.89 -> 1,234,567.89 for people (machines get --format json).
-    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
-    let (sign, digits) = int.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", int));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}${out}.{frac}")
-}
-
 async fn run(cli: Cli) -> Result<ExitCode> {
     let settings: Settings = config::load(cli.global.config.as_deref())?;
     match cli.command {
@@ -370,9 +359,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     report.tax_year,
                     report.source,
                     report.payees,
-                    money(&report.total),
+                    masspay_tax::report::money(&report.total),
                     report.reportable_1099_nec,
-                    money(&report.threshold),
+                    masspay_tax::report::money(&report.threshold),
                     report.candidates_1042s,
                     report.rows_rejected,
                     report.findings,
@@ -388,13 +377,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             year,
             out,
             unmask_tin,
+            pdf,
             format,
         }) => {
             let store = open_store(&cli.global).await?;
             let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
-            let s =
-                masspay_tax::report::report_1099(&store, &settings, &forms, year, &out, unmask_tin)
-                    .await?;
+            let s = masspay_tax::report::report_1099(
+                &store, &settings, &forms, year, &out, unmask_tin, pdf,
+            )
+            .await?;
             match format {
                 Format::Json => print_json(&s)?,
                 Format::Text => {
@@ -407,7 +398,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "1099-NEC {}: {} payees, box 1 total {}, TINs {}; written to {} ({})",
                         s.tax_year,
                         s.payees,
-                        money(&s.total_box1),
+                        masspay_tax::report::money(&s.total_box1),
                         if statuses.is_empty() {
                             "-".into()
                         } else {
@@ -420,6 +411,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             "FULL TINs: handle as IRS-bound"
                         }
                     );
+                    if let Some(p) = &s.pdf {
+                        println!("  PDF worksheet: {}", p.display());
+                    }
+                    if !s.excluded_exempt.is_empty() {
+                        println!(
+                            "  left off (W-9 exempt payee code 1-5; attorneys' and medical payments stay reportable: review): {}",
+                            s.excluded_exempt.join(", ")
+                        );
+                    }
                 }
             }
             store.close().await;
@@ -742,6 +742,7 @@ mod tests {
 
     #[test]
     fn money_for_people() {
+        use masspay_tax::report::money;
         assert_eq!(money("1234567.89"), "$1,234,567.89");
         assert_eq!(money("600.00"), "$600.00");
         assert_eq!(money("-1000.5"), "-$1,000.5");

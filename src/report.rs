@@ -11,6 +11,21 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// An amount for people: `1234567.89` → `$1,234,567.89` (machines get `--format json`).
+pub fn money(s: &str) -> String {
+    // 1234567.89 -> 1,234,567.89 for people (machines get --format json).
+    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
+    let (sign, digits) = int.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", int));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}${out}.{frac}")
+}
+
 /// The year's latest completed sync, or the error that tells the user to run one.
 pub async fn require_sync(store: &Store, year: i32) -> Result<masspay_tax_store::SyncRun> {
     match store.latest_run(year).await? {
@@ -145,6 +160,8 @@ pub struct ReportSummary {
     pub form: &'static str,
     pub tax_year: i32,
     pub file: PathBuf,
+    /// The PDF worksheet, when asked for (`--pdf`).
+    pub pdf: Option<PathBuf>,
     pub payees: usize,
     pub total_box1: String,
     pub threshold: String,
@@ -165,6 +182,7 @@ pub async fn report_1099(
     year: i32,
     out: &Path,
     unmask: bool,
+    pdf: bool,
 ) -> Result<ReportSummary> {
     let threshold = settings.thresholds.nec(year)?;
     let run = require_sync(store, year).await?;
@@ -174,6 +192,7 @@ pub async fn report_1099(
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     let mut ambiguous = 0;
     let mut excluded_exempt = Vec::new();
+    let mut pdf_rows = Vec::new();
     let mut stream = store.year_payees(year, Some("1099-NEC"));
     while let Some(p) = stream.try_next().await? {
         let w9 = forms.get(&p.user_token);
@@ -189,14 +208,41 @@ pub async fn report_1099(
             .or_default() += 1;
         ambiguous += usize::from(check.ambiguous);
         writer.write(&row)?;
+        if pdf {
+            pdf_rows.push(row);
+        }
     }
     let payees = writer.rows();
     let file = nec::finish(writer).context("writing the worksheet")?;
     total.rescale(2);
+    let pdf = if pdf {
+        let meta = masspay_tax_forms::pdf::PdfMeta {
+            title: format!("1099-NEC worksheet, tax year {year}"),
+            subtitle: format!(
+                "threshold {} · {payees} payees · box 1 total {} · {}",
+                money(&masspay_tax_rules::format_amount(threshold)),
+                money(&total.to_string()),
+                if unmask { "FULL TINs" } else { "TINs masked" }
+            ),
+            generated: format!(
+                "{} from sync run #{} ({})",
+                chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+                run.id,
+                run.source
+            ),
+        };
+        Some(
+            masspay_tax_forms::pdf::write_nec_pdf(out, year, &pdf_rows, &meta)
+                .context("writing the PDF worksheet")?,
+        )
+    } else {
+        None
+    };
     Ok(ReportSummary {
         form: "1099-NEC",
         tax_year: year,
         file,
+        pdf,
         payees,
         total_box1: total.to_string(),
         threshold: masspay_tax_rules::format_amount(threshold),

@@ -171,6 +171,21 @@ async fn worksheet_2026_uses_2000_threshold() {
     );
     assert!(o.status.success(), "{:?}", text(&o));
     let csv = std::fs::read_to_string(dir.path().join("1099-NEC-2026.csv")).unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "report", "1099", "--year", "2026", "--out", "pdf", "--pdf", "--format", "json",
+        ],
+        &env,
+    );
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(s["pdf"].as_str().unwrap().ends_with("1099-NEC-2026.pdf"));
+    let pdf = std::fs::read(dir.path().join("pdf/1099-NEC-2026.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(
+        !String::from_utf8_lossy(&pdf).contains("524-71-8830"),
+        "masked in the PDF too"
+    );
     assert!(csv.contains("usr_edge_bal_2000_00,"));
     assert!(!csv.contains("usr_edge_bal_1999_99,"));
     insta::assert_snapshot!("nec_2026_csv", csv);

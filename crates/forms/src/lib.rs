@@ -8,6 +8,7 @@
 pub mod atomic;
 pub mod cell;
 pub mod nec;
+pub mod pdf;
 
 pub use atomic::AtomicFile;
 pub use cell::neutralize;
