@@ -73,3 +73,22 @@ async fn fixture_into_the_store() {
     assert_eq!(again.unchanged, 6);
     store.close().await;
 }
+
+#[test]
+fn the_shipped_import_template_reads_cleanly() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("templates/w9-import-template.csv");
+    let read = read_file(&path, &ImportOptions::default()).unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    assert_eq!(read.records.len(), 1);
+    let r = &read.records[0];
+    assert_eq!(r.legal_name, "John Doe");
+    assert_eq!(r.business_name.as_deref(), Some("ABC Company"));
+    assert_eq!(r.tin.as_deref(), Some("123456789"));
+}
+
+#[test]
+fn the_shipped_settings_template_parses() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("templates/masspay-tax.toml");
+    let s = masspay_tax::config::load(Some(&path)).unwrap();
+    assert_eq!(s.thresholds.nec(2026).unwrap().to_string(), "2000.00");
+}
