@@ -145,20 +145,28 @@ fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::proce
     c.output().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_cli_formats_and_fail_on_exit_code() {
+/// The emulator (hard cases only), its base URL, and a working directory whose store holds the
+/// 2025 sync. Keep the emulator alive while the test uses the URL.
+async fn synced_2025() -> (masspay_emulator::RunningEmulator, String, tempfile::TempDir) {
     let emu = emulator(0, 0, 0).await;
     let url = emu.base_url();
-    let env = [
-        ("MASSPAY_BASE_URL", url.as_str()),
-        ("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY),
-    ];
     let dir = tempfile::tempdir().unwrap();
-    assert!(
-        run(dir.path(), &["sync", "--year", "2025"], &env)
-            .status
-            .success()
-    );
+    let o = run(dir.path(), &["sync", "--year", "2025"], &api_env(&url));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (emu, url, dir)
+}
+
+fn api_env(url: &str) -> [(&str, &str); 2] {
+    [
+        ("MASSPAY_BASE_URL", url),
+        ("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_cli_formats_and_fail_on_exit_code() {
+    let (_emu, url, dir) = synced_2025().await;
+    let env = api_env(&url);
     let o = run(
         dir.path(),
         &[
@@ -220,18 +228,7 @@ async fn audit_cli_formats_and_fail_on_exit_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tin_matching_round_trip() {
-    let emu = emulator(0, 0, 0).await;
-    let url = emu.base_url();
-    let env = [
-        ("MASSPAY_BASE_URL", url.as_str()),
-        ("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    assert!(
-        run(dir.path(), &["sync", "--year", "2025"], &env)
-            .status
-            .success()
-    );
+    let (_emu, _url, dir) = synced_2025().await;
     let o = run(
         dir.path(),
         &[
@@ -333,21 +330,11 @@ async fn tin_matching_round_trip() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn w9_import_feeds_the_audit_and_the_worksheet() {
-    let emu = emulator(0, 0, 0).await;
-    let url = emu.base_url();
-    let env = [
-        ("MASSPAY_BASE_URL", url.as_str()),
-        ("MASSPAY_API_KEY", masspay_emulator::SANDBOX_API_KEY),
-    ];
-    let dir = tempfile::tempdir().unwrap();
+    let (_emu, url, dir) = synced_2025().await;
+    let env = api_env(&url);
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/w9-mistakes.xlsx");
     let fixture = fixture.to_str().unwrap();
-    assert!(
-        run(dir.path(), &["sync", "--year", "2025"], &env)
-            .status
-            .success()
-    );
 
     // Dry run: the same report, nothing written.
     let o = run(
