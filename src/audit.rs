@@ -64,6 +64,16 @@ pub struct Audit {
     pub results: Vec<AuditResult>,
 }
 
+impl Audit {
+    /// How many payees have one of these statuses (`--fail-on`: exit code 3 when any).
+    pub fn count_with_status(&self, statuses: &[TinStatus]) -> usize {
+        self.results
+            .iter()
+            .filter(|r| statuses.iter().any(|s| s.as_str() == r.status))
+            .count()
+    }
+}
+
 pub const BACKUP_WITHHOLDING: &str = "reportable US payee without a usable TIN: backup withholding at 24% applies to further \
      payments until a TIN is furnished (IRC §3406(a)(1)(A)); request a W-9";
 

@@ -1,11 +1,15 @@
 //! masspay-tax: contractor tax reporting and compliance on top of the MassPay payout API.
 //!
-//! The binary (`src/main.rs`) is a thin clap front end over these modules; integration tests
-//! drive the same functions. See ARCHITECTURE.md for the map.
+//! The jobs, as a library: the binary (`src/main.rs` + `src/commands/`, one file per command)
+//! parses arguments and shows results; everything it runs is here, and integration tests drive
+//! the same functions. See ARCHITECTURE.md for the map.
 
 pub mod audit;
 pub mod config;
+pub mod errors;
+pub mod findings;
 pub mod import;
+pub mod open;
 pub mod report;
 pub mod source;
 pub mod sync;

@@ -1,0 +1,91 @@
+//! `masspay-tax audit tins`: one TIN verdict per payee.
+
+use super::Ctx;
+use anyhow::Result;
+use clap::{Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Compliance audits.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// SSN / ITIN / ATIN / EIN completeness and validity, one verdict per payee.
+    ///
+    /// Example: masspay-tax audit tins --year 2025 --only-reportable --fail-on invalid,missing
+    ///
+    /// Status is valid, invalid (an IRS rule fails), malformed (not 9 digits) or missing; the type
+    /// is ssn, itin, atin, ein or unknown (a bare 9-digit number with no W-9 is ambiguous, never
+    /// guessed). An imported W-9's TIN and declared type win over MassPay's tax_id. TINs are masked
+    /// in every format. Exit code 3 when --fail-on matches a payee.
+    Tins {
+        #[arg(long)]
+        year: i32,
+        /// Only payees reportable on the 1099-NEC.
+        #[arg(long)]
+        only_reportable: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AuditFormat,
+        /// Statuses that make the command exit with code 3 (comma separated), e.g. invalid,missing.
+        #[arg(long)]
+        fail_on: Option<String>,
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub async fn run(cmd: AuditCommand, ctx: &Ctx) -> Result<ExitCode> {
+    let AuditCommand::Tins {
+        year,
+        only_reportable,
+        format,
+        fail_on,
+        out,
+    } = cmd;
+    let fail_on = fail_on
+        .as_deref()
+        .map(masspay_tax::audit::parse_fail_on)
+        .transpose()?
+        .unwrap_or_default();
+    let store = ctx.store.open_existing().await?;
+    let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
+    let irs = masspay_tax::taxforms::load_tin_matches(&store).await?;
+    let audit = masspay_tax::audit::audit_tins(
+        &store,
+        &ctx.settings.tin_rules,
+        &forms,
+        &irs,
+        year,
+        only_reportable,
+    )
+    .await?;
+    let mut buf = Vec::new();
+    match format {
+        AuditFormat::Table => masspay_tax::audit::write_table(&audit, &mut buf)?,
+        AuditFormat::Csv => buf = masspay_tax::audit::write_csv(&audit, buf)?,
+        AuditFormat::Json => buf = serde_json::to_vec_pretty(&audit)?,
+    }
+    match &out {
+        Some(path) => {
+            let mut f = masspay_tax_forms::AtomicFile::create(path)?;
+            std::io::Write::write_all(&mut f, &buf)?;
+            f.commit()?;
+            eprintln!("audit written to {}", path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &buf)?,
+    }
+    store.close().await;
+    let failing = audit.count_with_status(&fail_on);
+    if failing > 0 {
+        eprintln!("{failing} payees have a status listed in --fail-on");
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,100 @@
+//! `masspay-tax report 1099`: the worksheets.
+
+use super::{Ctx, Format, print_json};
+use anyhow::Result;
+use clap::Subcommand;
+use masspay_tax::report::{ReportSummary, money};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Write worksheets from the store.
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The 1099-NEC worksheet: DIR/1099-NEC-YEAR.csv, one row per reportable US payee.
+    ///
+    /// Example: masspay-tax report 1099 --year 2025 --out out/
+    ///
+    /// TINs are masked to the last four digits unless --unmask-tin is given (for an IRS-bound
+    /// file only). Cells a spreadsheet would run as formulas are neutralised.
+    #[command(name = "1099")]
+    Nec {
+        #[arg(long)]
+        year: i32,
+        /// Output directory (created if missing).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Write full TINs (only for a file that goes to the IRS or your e-file vendor).
+        #[arg(long)]
+        unmask_tin: bool,
+        /// Also write DIR/1099-NEC-YEAR.pdf, a printable worksheet for review.
+        #[arg(long)]
+        pdf: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+pub async fn run(cmd: ReportCommand, ctx: &Ctx) -> Result<ExitCode> {
+    match cmd {
+        ReportCommand::Nec {
+            year,
+            out,
+            unmask_tin,
+            pdf,
+            format,
+        } => {
+            let store = ctx.store.open_existing().await?;
+            let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
+            let s = masspay_tax::report::report_1099(
+                &store,
+                &ctx.settings,
+                &forms,
+                year,
+                &out,
+                unmask_tin,
+                pdf,
+            )
+            .await?;
+            match format {
+                Format::Json => print_json(&s)?,
+                Format::Text => print_nec(&s),
+            }
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_nec(s: &ReportSummary) {
+    let statuses: Vec<String> = s
+        .tin_status
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    println!(
+        "1099-NEC {}: {} payees, box 1 total {}, TINs {}; written to {} ({})",
+        s.tax_year,
+        s.payees,
+        money(&s.total_box1),
+        if statuses.is_empty() {
+            "-".into()
+        } else {
+            statuses.join(", ")
+        },
+        s.file.display(),
+        if s.tin_masked {
+            "TINs masked"
+        } else {
+            "FULL TINs: handle as IRS-bound"
+        }
+    );
+    if let Some(p) = &s.pdf {
+        println!("  PDF worksheet: {}", p.display());
+    }
+    if !s.excluded_exempt.is_empty() {
+        println!(
+            "  left off (W-9 exempt payee code 1-5; attorneys' and medical payments stay reportable: review): {}",
+            s.excluded_exempt.join(", ")
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! `masspay-tax sandbox serve`: the built-in MassPay emulator on 127.0.0.1.
+
+use super::Ctx;
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use std::process::ExitCode;
+
+/// The built-in MassPay emulator.
+#[derive(Subcommand, Debug)]
+pub enum SandboxCommand {
+    /// Serve the MassPay emulator on 127.0.0.1 until Ctrl-C.
+    ///
+    /// Example: masspay-tax sandbox serve --port 8080
+    Serve {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Seed for the generated payees (same seed, same data).
+        #[arg(long, default_value_t = masspay_emulator::DEFAULT_SEED)]
+        seed: u64,
+        /// Generated payees per tax year, besides the fixed hard cases.
+        #[arg(long, default_value_t = 200)]
+        payees: usize,
+        /// Share of requests (0-100) answered with an injected fault.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+        fault_percent: u8,
+    },
+}
+
+pub async fn run(cmd: SandboxCommand, _ctx: &Ctx) -> Result<ExitCode> {
+    let SandboxCommand::Serve {
+        port,
+        seed,
+        payees,
+        fault_percent,
+    } = cmd;
+    let config = masspay_emulator::EmulatorConfig {
+        seed,
+        bulk_payees: payees,
+        faults: masspay_emulator::FaultConfig {
+            percent: fault_percent,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let emu = masspay_emulator::spawn_on(config, port)
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port}"))?;
+    println!("MassPay emulator listening on {}", emu.base_url());
+    println!("  export MASSPAY_BASE_URL={}", emu.base_url());
+    println!(
+        "  export MASSPAY_API_KEY={}   # the emulator's public test key",
+        masspay_emulator::SANDBOX_API_KEY
+    );
+    println!("Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    emu.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
