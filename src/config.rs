@@ -13,6 +13,7 @@
 
 use anyhow::{Context, Result, bail};
 use masspay_tax_rules::Thresholds;
+use masspay_tax_rules::payer::{PAYER_KEYS, Payer, PayerSettings};
 use masspay_tax_rules::tin::{PrefixPolicy, TinRules};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -29,6 +30,8 @@ struct ConfigFile {
     thresholds: ThresholdsSection,
     #[serde(default)]
     tin: TinSection,
+    #[serde(default)]
+    payer: PayerSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,7 +55,30 @@ struct TinSection {
 pub struct Settings {
     pub thresholds: Thresholds,
     pub tin_rules: TinRules,
+    /// `[payer]`, with `MASSPAY_TAX_PAYER_<KEY>` overrides applied; checked by [`Settings::payer`].
+    pub payer: PayerSettings,
     pub source: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The payer printed on statements and e-file records, checked: every missing or invalid
+    /// key is named, before any document is written.
+    pub fn payer(&self) -> Result<Payer> {
+        Ok(self.payer.validate(&self.tin_rules)?)
+    }
+}
+
+/// `MASSPAY_TAX_PAYER_NAME`, `MASSPAY_TAX_PAYER_TIN`, …: each `[payer]` key from the environment
+/// (a non-empty value wins over the file).
+fn payer_env_overrides(payer: &mut PayerSettings, env: impl Fn(&str) -> Option<String>) {
+    for key in PAYER_KEYS {
+        let var = format!("MASSPAY_TAX_PAYER_{}", key.to_ascii_uppercase());
+        if let Some(v) = env(&var).filter(|v| !v.trim().is_empty())
+            && let Some(slot) = payer.field_mut(key)
+        {
+            *slot = Some(v);
+        }
+    }
 }
 
 /// Loads settings: the explicit file (must exist), else `./masspay-tax.toml` if present, else defaults.
@@ -61,13 +87,17 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings> {
         Some(p) => Some(p.to_path_buf()),
         None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.exists()),
     };
-    let Some(path) = path else {
-        return Ok(Settings::default());
+    let mut s = match path {
+        None => Settings::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading config file {}", path.display()))?;
+            let mut s = parse(&text).with_context(|| format!("config file {}", path.display()))?;
+            s.source = Some(path);
+            s
+        }
     };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading config file {}", path.display()))?;
-    let mut s = parse(&text).with_context(|| format!("config file {}", path.display()))?;
-    s.source = Some(path);
+    payer_env_overrides(&mut s.payer, |k| std::env::var(k).ok());
     Ok(s)
 }
 
@@ -100,6 +130,7 @@ pub fn parse(text: &str) -> Result<Settings> {
     Ok(Settings {
         thresholds,
         tin_rules,
+        payer: file.payer,
         source: None,
     })
 }
@@ -121,5 +152,26 @@ mod tests {
         );
         assert!(parse("[tin]\nunknown_ein_prefix = \"maybe\"\n").is_err());
         assert!(parse("[nope]\n").is_err());
+    }
+
+    #[test]
+    fn payer_from_file_and_environment() {
+        let mut s = parse(
+            "[payer]\nname = \"Acme Inc\"\ntin = \"12-3456789\"\naddress1 = \"1 Main St\"\n\
+             city = \"Boston\"\nstate = \"MA\"\nzip = \"02108\"\n",
+        )
+        .unwrap();
+        assert!(
+            s.payer()
+                .unwrap_err()
+                .to_string()
+                .contains("phone is missing")
+        );
+        payer_env_overrides(&mut s.payer, |k| {
+            (k == "MASSPAY_TAX_PAYER_PHONE").then(|| "617-555-0100".to_string())
+        });
+        let p = s.payer().unwrap();
+        assert_eq!(p.phone, "617-555-0100");
+        assert!(parse("[payer]\nnmae = \"x\"\n").is_err());
     }
 }

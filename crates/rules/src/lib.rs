@@ -13,6 +13,7 @@
 pub mod classify;
 pub mod money;
 pub mod name_control;
+pub mod payer;
 pub mod postal;
 pub mod thresholds;
 pub mod tin;
