@@ -35,10 +35,8 @@ async fn main() -> anyhow::Result<()> {
         "synced {} payees, {} reportable",
         sync.payees, sync.reportable_1099_nec
     );
-    let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
     let report =
-        masspay_tax::report::report_1099(&store, &settings, &forms, year, &out, false, false)
-            .await?;
+        masspay_tax::report::report_1099(&store, &settings, year, &out, false, false).await?;
     println!("wrote {} ({} rows)", report.file.display(), report.payees);
     Ok(())
 }

@@ -7,10 +7,11 @@
 //! withholding, foreign payees with SSNs, missing forms, and IRS TIN Matching answers.
 
 use crate::report::{TinInfo, full_name, mask};
-use crate::taxforms::{FormIndex, tin_info};
+use crate::year::{IrsAnswer, YearPayee, YearView};
 use anyhow::Result;
 use futures_util::TryStreamExt;
-use masspay_tax_rules::tin::{TinRules, TinStatus, TinType, check_tin};
+use masspay_tax_rules::decision::PersonStatus;
+use masspay_tax_rules::tin::{TinStatus, TinType};
 use masspay_tax_store::Store;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,7 +30,10 @@ pub struct AuditResult {
     pub name: String,
     pub business_name: String,
     pub country: String,
+    /// The one decision's form: `1099-NEC`, `1042-S` (candidate) or `none`.
     pub form: String,
+    /// Why (a stable code, e.g. `us_at_or_over_threshold`, `exempt_payee_code`, `unknown_country`).
+    pub form_reason: String,
     pub reportable: bool,
     pub amount: String,
     pub status: String,
@@ -39,6 +43,11 @@ pub struct AuditResult {
     pub tin_source: String,
     pub form_on_file: String,
     pub irs_match: String,
+    /// Backup withholding (24%) applies now: the TIN is missing or malformed (IRC §3406(a)(1)(A)).
+    pub backup_withholding: bool,
+    /// The TIN is invalid or got an IRS "no match": withholding starts 30 business days after a
+    /// CP2100 B notice without a corrected W-9 (IRC §3406(a)(1)(B), Pub 1281).
+    pub b_notice_risk: bool,
     pub reasons: Vec<String>,
     pub warnings: Vec<String>,
     #[serde(skip)]
@@ -56,6 +65,8 @@ pub struct AuditSummary {
     pub not_reportable_by_status: BTreeMap<String, usize>,
     pub with_warnings: usize,
     pub backup_withholding: usize,
+    /// 1099-NEC payees whose TIN is invalid or got an IRS "no match" (a CP2100 B notice is likely).
+    pub b_notice_risk: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +85,9 @@ impl Audit {
     }
 }
 
+pub const B_NOTICE_RISK: &str = "reportable US payee whose TIN is impossible under IRS rules or got an IRS \"no match\": request a corrected W-9 now; \
+     an IRS CP2100 notice would start backup withholding (24%) after 30 business days";
+
 pub const BACKUP_WITHHOLDING: &str = "reportable US payee without a usable TIN: backup withholding at 24% applies to further \
      payments until a TIN is furnished (IRC §3406(a)(1)(A)); request a W-9";
 
@@ -84,119 +98,129 @@ fn name_key(s: &str) -> String {
         .collect()
 }
 
+/// The verdict on one judged payee (before the cross-payee duplicate check).
+fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
+    let p = &y.payee;
+    let form = y.form;
+    let TinInfo { text, source, .. } = y.tin();
+    let check = &y.check;
+    let d = &y.decision;
+    let reportable = d.reportable_1099();
+    let us = d.person == PersonStatus::Us;
+    let foreign = d.person == PersonStatus::Foreign;
+    let business = !p.business_name.trim().is_empty();
+    let mut warnings = check.warnings.clone();
+    if d.backup_withholding {
+        warnings.push(BACKUP_WITHHOLDING.to_string());
+    } else if d.b_notice_risk && check.status != TinStatus::Valid {
+        warnings.push(B_NOTICE_RISK.to_string());
+    }
+    if d.needs_decision {
+        warnings.push(format!("needs a decision: {}", d.reason_text));
+    }
+    if check.tin.is_some() {
+        if business && check.tin_type.is_individual() && check.tin_type != TinType::Unknown {
+            warnings.push(
+                "business name with an individual TIN: right for a sole proprietor (W-9 line 1 is the owner's name), \
+                 otherwise get the business's EIN"
+                    .into(),
+            );
+        }
+        if !business && check.tin_type == TinType::Ein {
+            warnings.push("individual (no business name) with an EIN: confirm the payee is an entity or a sole proprietor with an EIN".into());
+        }
+        if foreign && matches!(check.tin_type, TinType::Ssn) {
+            warnings.push(
+                "foreign payee with a US SSN: a US person needs a W-9; otherwise collect a W-8BEN"
+                    .into(),
+            );
+        }
+    }
+    let form_on_file = form
+        .map(|f| f.form_type.clone())
+        .unwrap_or_else(|| "none".into());
+    match (us, foreign, form) {
+        (true, _, None) if reportable => warnings.push("no W-9 on file".into()),
+        (_, true, None) => warnings.push("foreign payee with no W-8 on file: collect a W-8BEN / W-8BEN-E (30% withholding applies without one)".into()),
+        _ => {}
+    }
+    let tin_hash = check
+        .tin
+        .as_ref()
+        .map(|t| view.store.vault().tin_hash(t.digits()));
+    let irs_match = match &y.irs {
+        IrsAnswer::Current(code) => {
+            let r = masspay_tax_rules::MatchResult::from_code(*code);
+            let text = r
+                .map(|r| r.description().to_string())
+                .unwrap_or_else(|| format!("code {code}"));
+            if !r.is_some_and(|r| r.is_match()) {
+                warnings.push(format!("IRS TIN Matching: {text}"));
+            }
+            format!("{code}: {text}")
+        }
+        IrsAnswer::Stale => "stale (the TIN changed since it was matched)".into(),
+        IrsAnswer::None => String::new(),
+    };
+    let name = full_name(p);
+    let status = check.status;
+    AuditResult {
+        user_token: p.user_token.clone(),
+        name_key: name_key(if business && check.tin_type == TinType::Ein {
+            &p.business_name
+        } else {
+            &name
+        }),
+        name,
+        business_name: p.business_name.clone(),
+        country: p.country.clone(),
+        form: serde_json::to_value(d.form)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        form_reason: d.reason.as_str().to_string(),
+        reportable,
+        amount: p.amount.clone(),
+        status: status.as_str().into(),
+        tin_type: if status == TinStatus::Missing {
+            String::new()
+        } else {
+            check.tin_type.as_str().into()
+        },
+        tin: mask(check, text),
+        tin_source: if text.is_some() {
+            source.into()
+        } else {
+            String::new()
+        },
+        form_on_file,
+        irs_match,
+        backup_withholding: d.backup_withholding,
+        b_notice_risk: d.b_notice_risk,
+        reasons: check.reasons.clone(),
+        warnings,
+        tin_hash,
+    }
+}
+
 /// Audits the year's payees.
 pub async fn audit_tins(
     store: &Store,
-    rules: &TinRules,
-    forms: &FormIndex,
-    irs: &HashMap<String, IrsMatch>,
+    settings: &crate::config::Settings,
     year: i32,
     only_reportable: bool,
 ) -> Result<Audit> {
-    crate::report::require_sync(store, year).await?;
+    let view = YearView::load(store, settings, year).await?;
     let mut results = Vec::new();
-    let mut stream = store.year_payees(year, crate::report::reportable_filter(only_reportable));
+    let mut stream = store.year_payees(year, None);
     while let Some(p) = stream.try_next().await? {
-        let form = forms.get(&p.user_token);
-        let TinInfo {
-            text,
-            declared,
-            source,
-        } = tin_info(&p, form);
-        let check = check_tin(text, declared, rules);
-        let reportable = p.form == "1099-NEC";
-        let business = !p.business_name.trim().is_empty();
-        let mut warnings = check.warnings.clone();
-        let status = check.status;
-        let usable = status == TinStatus::Valid;
-        if p.residency == "us"
-            && reportable
-            && matches!(status, TinStatus::Missing | TinStatus::Malformed)
-        {
-            warnings.push(BACKUP_WITHHOLDING.to_string());
-        } else if p.residency == "us" && reportable && !usable {
-            warnings.push(
-                "reportable US payee whose TIN is impossible under IRS rules: request a corrected W-9 now; \
-                 an IRS CP2100 notice would start backup withholding (24%)"
-                    .to_string(),
-            );
+        let y = view.judge(p)?;
+        if only_reportable && !y.decision.reportable_1099() {
+            continue;
         }
-        if check.tin.is_some() {
-            if business && check.tin_type.is_individual() && check.tin_type != TinType::Unknown {
-                warnings.push(
-                    "business name with an individual TIN: right for a sole proprietor (W-9 line 1 is the owner's name), \
-                     otherwise get the business's EIN"
-                        .into(),
-                );
-            }
-            if !business && check.tin_type == TinType::Ein {
-                warnings.push("individual (no business name) with an EIN: confirm the payee is an entity or a sole proprietor with an EIN".into());
-            }
-            if p.residency == "foreign" && matches!(check.tin_type, TinType::Ssn) {
-                warnings.push("foreign payee with a US SSN: a US person needs a W-9; otherwise collect a W-8BEN".into());
-            }
-        }
-        let form_on_file = form
-            .map(|f| f.form_type.clone())
-            .unwrap_or_else(|| "none".into());
-        match (p.residency.as_str(), form) {
-            ("us", None) if reportable => warnings.push("no W-9 on file".into()),
-            ("foreign", None) => warnings.push("foreign payee with no W-8 on file: collect a W-8BEN / W-8BEN-E (30% withholding applies without one)".into()),
-            ("foreign", Some(f)) if f.is_w9() => warnings.push("foreign address but a W-9 on file: confirm US status".into()),
-            ("us", Some(f)) if !f.is_w9() && reportable => warnings.push(format!("US address but a {} on file: confirm foreign status", f.form_type)),
-            _ => {}
-        }
-        let tin_hash = check
-            .tin
-            .as_ref()
-            .map(|t| store.vault().tin_hash(t.digits()));
-        let irs_match = match (irs.get(&p.user_token), &tin_hash) {
-            (Some(m), Some(h)) if &m.tin_hash == h => {
-                let r = masspay_tax_rules::MatchResult::from_code(m.code);
-                let text = r
-                    .map(|r| r.description().to_string())
-                    .unwrap_or_else(|| format!("code {}", m.code));
-                if !r.is_some_and(|r| r.is_match()) {
-                    warnings.push(format!("IRS TIN Matching: {text}"));
-                }
-                format!("{}: {}", m.code, text)
-            }
-            (Some(_), _) => "stale (the TIN changed since it was matched)".into(),
-            (None, _) => String::new(),
-        };
-        let name = full_name(&p);
-        results.push(AuditResult {
-            user_token: p.user_token.clone(),
-            name_key: name_key(if business && check.tin_type == TinType::Ein {
-                &p.business_name
-            } else {
-                &name
-            }),
-            name,
-            business_name: p.business_name.clone(),
-            country: p.country.clone(),
-            form: p.form.clone(),
-            reportable,
-            amount: p.amount.clone(),
-            status: status.as_str().into(),
-            tin_type: if status == TinStatus::Missing {
-                String::new()
-            } else {
-                check.tin_type.as_str().into()
-            },
-            tin: mask(&check, text),
-            tin_source: if text.is_some() {
-                source.into()
-            } else {
-                String::new()
-            },
-            form_on_file,
-            irs_match,
-            reasons: check.reasons.clone(),
-            warnings,
-            tin_hash,
-        });
+        results.push(audit_one(&view, &y));
     }
+    drop(stream);
     // The same TIN on payees with different names.
     let mut by_hash: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, r) in results.iter().enumerate() {
@@ -238,17 +262,14 @@ pub async fn audit_tins(
         };
         *bucket.entry(r.status.clone()).or_default() += 1;
         summary.with_warnings += usize::from(!r.warnings.is_empty());
-        summary.backup_withholding += usize::from(
-            r.warnings
-                .iter()
-                .any(|w| w.starts_with("reportable US payee without")),
-        );
+        summary.backup_withholding += usize::from(r.backup_withholding);
+        summary.b_notice_risk += usize::from(r.b_notice_risk);
     }
     Ok(Audit { summary, results })
 }
 
 /// Columns of `audit tins --format csv` (a public interface: add, never rename).
-pub const CSV_COLUMNS: [&str; 15] = [
+pub const CSV_COLUMNS: [&str; 18] = [
     "user_token",
     "status",
     "tin_type",
@@ -264,6 +285,9 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "irs_match",
     "reasons",
     "warnings",
+    "form_reason",
+    "backup_withholding",
+    "b_notice_risk",
 ];
 
 pub fn write_csv<W: std::io::Write>(audit: &Audit, sink: W) -> Result<W> {
@@ -290,6 +314,9 @@ pub fn write_csv<W: std::io::Write>(audit: &Audit, sink: W) -> Result<W> {
             n(&r.irs_match),
             n(&r.reasons.join("; ")),
             n(&r.warnings.join("; ")),
+            r.form_reason.clone(),
+            r.backup_withholding.to_string(),
+            r.b_notice_risk.to_string(),
         ])?;
     }
     w.into_inner()
@@ -349,8 +376,8 @@ pub fn write_table<W: std::io::Write>(audit: &Audit, mut w: W) -> Result<()> {
     )?;
     writeln!(
         w,
-        "  {} with warnings; {} need backup withholding until a TIN is furnished",
-        s.with_warnings, s.backup_withholding
+        "  {} with warnings; {} need backup withholding until a TIN is furnished; {} at risk of an IRS B notice",
+        s.with_warnings, s.backup_withholding, s.b_notice_risk
     )?;
     Ok(())
 }

@@ -16,3 +16,4 @@ pub mod sync;
 pub mod taxforms;
 mod taxforms_store;
 pub mod tinmatch;
+pub mod year;

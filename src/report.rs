@@ -3,8 +3,9 @@
 use anyhow::{Context, Result, bail};
 use futures_util::TryStreamExt;
 use masspay_tax_forms::nec::{self, NecRow};
+use masspay_tax_rules::decision::FormReason;
 use masspay_tax_rules::name_control;
-use masspay_tax_rules::tin::{TinCheck, TinRules, TinStatus, TinType, check_tin};
+use masspay_tax_rules::tin::{TinCheck, TinStatus, TinType};
 use masspay_tax_store::{Store, StoredPayee};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -34,11 +35,6 @@ pub async fn require_sync(store: &Store, year: i32) -> Result<masspay_tax_store:
             "no completed sync for tax year {year} in this store: run `masspay-tax sync --year {year}` first"
         ),
     }
-}
-
-/// The classification filter for `--only-reportable`.
-pub fn reportable_filter(only_reportable: bool) -> Option<&'static str> {
-    only_reportable.then_some("1099-NEC")
 }
 
 /// The TIN a payee is reported with: an imported W-9's when there is one, else MassPay's `tax_id`.
@@ -86,14 +82,11 @@ pub fn full_name(p: &StoredPayee) -> String {
     .join(" ")
 }
 
-/// Builds one worksheet row.
-pub fn nec_row(
-    p: &StoredPayee,
-    tin: &TinInfo<'_>,
-    rules: &TinRules,
-    unmask: bool,
-) -> Result<(NecRow, TinCheck)> {
-    let check = check_tin(tin.text, tin.declared, rules);
+/// Builds one worksheet row for a judged payee (the flags follow its decision).
+pub fn nec_row(y: &crate::year::YearPayee<'_>, unmask: bool) -> Result<NecRow> {
+    let p = &y.payee;
+    let tin = y.tin();
+    let check = &y.check;
     let business = p.business != 0;
     let mut flags = Vec::new();
     if business {
@@ -102,11 +95,11 @@ pub fn nec_row(
     if p.postal_code_repaired != 0 {
         flags.push("zip_repaired");
     }
-    if matches!(
-        check.status,
-        TinStatus::Missing | TinStatus::Malformed | TinStatus::Invalid
-    ) {
+    if y.decision.backup_withholding {
         flags.push("backup_withholding");
+    }
+    if y.decision.b_notice_risk {
+        flags.push("b_notice_risk");
     }
     if check.ambiguous {
         flags.push("ambiguous_tin_type");
@@ -118,41 +111,38 @@ pub fn nec_row(
         Some(p.business_name.as_str()),
         uses_business_name,
     );
-    Ok((
-        NecRow {
-            user_token: p.user_token.clone(),
-            name: full_name(p),
-            business_name: p.business_name.clone(),
-            tin_type: if check.status == TinStatus::Missing {
-                String::new()
-            } else {
-                check.tin_type.as_str().into()
-            },
-            tin: if unmask {
-                unmasked(&check, tin.text)
-            } else {
-                mask(&check, tin.text)
-            },
-            tin_status: check.status.as_str().into(),
-            box1: p.amount_decimal()?,
-            box4: Decimal::ZERO,
-            address1: p.address1.clone(),
-            address2: p.address2.clone(),
-            city: p.city.clone(),
-            state: p.state_province.clone(),
-            zip: p.postal_code.clone(),
-            country: p.country.clone(),
-            email: p.email.clone(),
-            tin_source: if tin.text.is_some() {
-                tin.source.into()
-            } else {
-                String::new()
-            },
-            name_control: nc,
-            flags: flags.join(";"),
+    Ok(NecRow {
+        user_token: p.user_token.clone(),
+        name: full_name(p),
+        business_name: p.business_name.clone(),
+        tin_type: if check.status == TinStatus::Missing {
+            String::new()
+        } else {
+            check.tin_type.as_str().into()
         },
-        check,
-    ))
+        tin: if unmask {
+            unmasked(check, tin.text)
+        } else {
+            mask(check, tin.text)
+        },
+        tin_status: check.status.as_str().into(),
+        box1: p.amount_decimal()?,
+        box4: Decimal::ZERO,
+        address1: p.address1.clone(),
+        address2: p.address2.clone(),
+        city: p.city.clone(),
+        state: p.state_province.clone(),
+        zip: p.postal_code.clone(),
+        country: p.country.clone(),
+        email: p.email.clone(),
+        tin_source: if tin.text.is_some() {
+            tin.source.into()
+        } else {
+            String::new()
+        },
+        name_control: nc,
+        flags: flags.join(";"),
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -165,6 +155,8 @@ pub struct ReportSummary {
     pub payees: usize,
     pub total_box1: String,
     pub threshold: String,
+    /// The year's threshold comes from a deliberate override in the settings file.
+    pub threshold_overridden: bool,
     pub tin_masked: bool,
     pub tin_status: BTreeMap<String, usize>,
     pub ambiguous_tin_type: usize,
@@ -178,14 +170,14 @@ pub struct ReportSummary {
 pub async fn report_1099(
     store: &Store,
     settings: &crate::config::Settings,
-    forms: &crate::taxforms::FormIndex,
     year: i32,
     out: &Path,
     unmask: bool,
     pdf: bool,
 ) -> Result<ReportSummary> {
-    let threshold = settings.thresholds.nec(year)?;
-    let run = require_sync(store, year).await?;
+    let view = crate::year::YearView::load(store, settings, year).await?;
+    let threshold = view.threshold;
+    let run = view.run.clone();
     let mut writer = nec::create(out, year)
         .with_context(|| format!("creating the worksheet in {}", out.display()))?;
     let mut total = Decimal::ZERO;
@@ -193,25 +185,28 @@ pub async fn report_1099(
     let mut ambiguous = 0;
     let mut excluded_exempt = Vec::new();
     let mut pdf_rows = Vec::new();
-    let mut stream = store.year_payees(year, Some("1099-NEC"));
+    let mut stream = store.year_payees(year, None);
     while let Some(p) = stream.try_next().await? {
-        let w9 = forms.get(&p.user_token);
-        if w9.is_some_and(|f| f.exempt_from_1099()) {
-            excluded_exempt.push(p.user_token.clone());
+        let y = view.judge(p)?;
+        if y.decision.reason == FormReason::ExemptPayeeCode && y.decision.amount >= threshold {
+            excluded_exempt.push(y.payee.user_token.clone());
             continue;
         }
-        let tin = crate::taxforms::tin_info(&p, w9);
-        let (row, check) = nec_row(&p, &tin, &settings.tin_rules, unmask)?;
+        if !y.decision.reportable_1099() {
+            continue;
+        }
+        let row = nec_row(&y, unmask)?;
         total += row.box1;
         *statuses
-            .entry(check.status.as_str().to_string())
+            .entry(y.check.status.as_str().to_string())
             .or_default() += 1;
-        ambiguous += usize::from(check.ambiguous);
+        ambiguous += usize::from(y.check.ambiguous);
         writer.write(&row)?;
         if pdf {
             pdf_rows.push(row);
         }
     }
+    drop(stream);
     let payees = writer.rows();
     let file = nec::finish(writer).context("writing the worksheet")?;
     total.rescale(2);
@@ -219,8 +214,13 @@ pub async fn report_1099(
         let meta = masspay_tax_forms::pdf::PdfMeta {
             title: format!("1099-NEC worksheet, tax year {year}"),
             subtitle: format!(
-                "threshold {} · {payees} payees · box 1 total {} · {}",
+                "threshold {}{} · {payees} payees · box 1 total {} · {}",
                 money(&masspay_tax_rules::format_amount(threshold)),
+                if view.threshold_overridden {
+                    " (OVERRIDDEN in the settings file)"
+                } else {
+                    ""
+                },
                 money(&total.to_string()),
                 if unmask { "FULL TINs" } else { "TINs masked" }
             ),
@@ -246,6 +246,7 @@ pub async fn report_1099(
         payees,
         total_box1: total.to_string(),
         threshold: masspay_tax_rules::format_amount(threshold),
+        threshold_overridden: view.threshold_overridden,
         tin_masked: !unmask,
         tin_status: statuses,
         ambiguous_tin_type: ambiguous,

@@ -7,11 +7,11 @@
 //! result code (0-8) per payee with the hash of the TIN that was matched; the audit shows it as
 //! `irs_match` while the payee's TIN is still that one.
 
-use crate::taxforms::{FormIndex, tin_info};
 use anyhow::{Context, Result};
 use futures_util::TryStreamExt;
 use masspay_tax_forms::AtomicFile;
-use masspay_tax_rules::tin::{TinRules, TinStatus, TinType, check_tin};
+use masspay_tax_rules::decision::PersonStatus;
+use masspay_tax_rules::tin::{TinStatus, TinType};
 use masspay_tax_rules::tin_match::{
     MAX_ROWS_PER_FILE, MatchRequest, parse_result_line, request_line, tin_type_code,
 };
@@ -44,27 +44,28 @@ struct Part {
 
 pub async fn export(
     store: &Store,
-    rules: &TinRules,
-    forms: &FormIndex,
+    settings: &crate::config::Settings,
     year: i32,
     out: &Path,
     only_reportable: bool,
 ) -> Result<ExportSummary> {
-    crate::report::require_sync(store, year).await?;
+    let view = crate::year::YearView::load(store, settings, year).await?;
     let mut summary = ExportSummary {
         tax_year: year,
         ..Default::default()
     };
     let mut parts: Vec<Part> = Vec::new();
-    let mut stream = store.year_payees(year, crate::report::reportable_filter(only_reportable));
+    let mut stream = store.year_payees(year, None);
     while let Some(p) = stream.try_next().await? {
-        if p.residency == "foreign" && !only_reportable {
+        let y = view.judge(p)?;
+        if only_reportable && !y.decision.reportable_1099() {
+            continue;
+        }
+        if y.decision.person == PersonStatus::Foreign {
             // TIN Matching is for payees of backup-withholding-subject income (US persons).
             continue;
         }
-        let form = forms.get(&p.user_token);
-        let info = tin_info(&p, form);
-        let check = check_tin(info.text, info.declared, rules);
+        let (p, form, check) = (&y.payee, y.form, &y.check);
         let Some(tin) = check.tin.clone() else {
             *summary
                 .skipped
@@ -116,11 +117,40 @@ pub async fn export(
             .entry(tin_type_code(ty).to_string())
             .or_default() += 1;
     }
+    drop(stream);
+    let written = parts.len();
     for part in parts {
         let f = part.file.into_inner().map_err(|e| e.into_error())?;
         summary.files.push(f.commit()?);
     }
+    remove_stale_parts(out, year, written)?;
     Ok(summary)
+}
+
+/// Removes `tin-match-YEAR-NNN.txt` files numbered above `written`, left by an earlier, larger
+/// export: they hold full TINs and would be uploaded by mistake.
+fn remove_stale_parts(out: &Path, year: i32, written: usize) -> Result<()> {
+    let prefix = format!("tin-match-{year}-");
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(n) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".txt"))
+            .filter(|n| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        if n > written {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing the stale {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// One stored IRS answer.

@@ -5,7 +5,6 @@ mod common;
 use common::{TestDb, client, emulator};
 use masspay_tax::audit::{AuditResult, audit_tins};
 use masspay_tax::config::Settings;
-use masspay_tax::taxforms::FormIndex;
 use std::collections::HashMap;
 use std::process::Command;
 
@@ -25,13 +24,7 @@ async fn audited(db: &TestDb, year: i32) -> HashMap<String, AuditResult> {
     )
     .await
     .unwrap();
-    let forms = FormIndex::load(&store).await.unwrap();
-    let irs = masspay_tax::taxforms::load_tin_matches(&store)
-        .await
-        .unwrap();
-    let a = audit_tins(&store, &s.tin_rules, &forms, &irs, year, false)
-        .await
-        .unwrap();
+    let a = audit_tins(&store, &s, year, false).await.unwrap();
     store.close().await;
     a.results
         .into_iter()
@@ -488,5 +481,161 @@ async fn w9_import_feeds_the_audit_and_the_worksheet() {
         String::from_utf8_lossy(&o.stderr).contains("tin"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// "Reportable" is decided once: the worksheet, `audit tins --only-reportable` and
+/// `tin-match export --only-reportable` list the same payees, and a W-9 exempt payee (code 5)
+/// is in none of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worksheet_audit_and_tin_match_agree_on_every_payee() {
+    let (_emu, _url, dir) = synced_2025().await;
+    std::fs::write(
+        dir.path().join("w9.csv"),
+        "User_token,Form,Name (as shown on your income tax return),Business name/disregarded entity name,\
+         Federal tax classification,TIN,Type of TIN,Exempt payee code,Date Signed\r\n\
+         usr_edge_ein_business,W-9,Acme Widgets LLC,Acme Widgets LLC,C corporation,12-3456789,EIN,5,2025-02-01\r\n",
+    )
+    .unwrap();
+    let o = run(dir.path(), &["import", "tax-forms", "w9.csv"], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+
+    let o = run(
+        dir.path(),
+        &[
+            "report", "1099", "--year", "2025", "--out", "out", "--format", "json",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["excluded_exempt"][0], "usr_edge_ein_business");
+    let mut worksheet: Vec<String> =
+        csv::Reader::from_path(dir.path().join("out/1099-NEC-2025.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+    worksheet.sort();
+
+    let audit = |only: bool| -> Vec<serde_json::Value> {
+        let mut args = vec!["audit", "tins", "--year", "2025", "--format", "json"];
+        if only {
+            args.push("--only-reportable");
+        }
+        let o = run(dir.path(), &args, &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        j["results"].as_array().unwrap().clone()
+    };
+    let tokens = |rows: &[serde_json::Value]| -> Vec<String> {
+        let mut t: Vec<String> = rows
+            .iter()
+            .map(|r| r["user_token"].as_str().unwrap().to_string())
+            .collect();
+        t.sort();
+        t
+    };
+    let only = audit(true);
+    assert_eq!(
+        tokens(&only),
+        worksheet,
+        "audit --only-reportable = the worksheet"
+    );
+    let all = audit(false);
+    let reportable: Vec<serde_json::Value> = all
+        .iter()
+        .filter(|r| r["form"] == "1099-NEC")
+        .cloned()
+        .collect();
+    assert_eq!(
+        tokens(&reportable),
+        worksheet,
+        "form 1099-NEC in the full audit = the worksheet"
+    );
+    for r in &all {
+        assert_eq!(r["reportable"], r["form"] == "1099-NEC", "{r}");
+        assert!(
+            r["form_reason"].as_str().is_some_and(|s| !s.is_empty()),
+            "{r}"
+        );
+    }
+    let exempt = all
+        .iter()
+        .find(|r| r["user_token"] == "usr_edge_ein_business")
+        .unwrap();
+    assert_eq!(exempt["form"], "none");
+    assert_eq!(exempt["form_reason"], "exempt_payee_code");
+
+    // TIN Matching: only worksheet payees are sent; every one with a nine-digit TIN is, unless
+    // its name has nothing the IRS format can carry (counted as "no name").
+    let o = run(
+        dir.path(),
+        &[
+            "tin-match",
+            "export",
+            "--year",
+            "2025",
+            "--out",
+            "irs",
+            "--only-reportable",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let export: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let req = std::fs::read_to_string(dir.path().join("irs/tin-match-2025-001.txt")).unwrap();
+    let sent: std::collections::HashSet<&str> =
+        req.lines().map(|l| l.rsplit(';').next().unwrap()).collect();
+    let store = masspay_tax_store::Store::open(
+        &format!("sqlite://{}", dir.path().join("masspay-tax.db").display()),
+        &masspay_tax_store::KeySource::Hex(common::TEST_KEY_HEX.into()),
+    )
+    .await
+    .unwrap();
+    let mut with_tin = 0;
+    let mut matched = 0;
+    for r in &only {
+        let token = r["user_token"].as_str().unwrap();
+        let account = masspay_tax::tinmatch::account_for(store.vault(), token);
+        let has_tin = matches!(r["status"].as_str(), Some("valid" | "invalid"));
+        with_tin += usize::from(has_tin);
+        if sent.contains(account.as_str()) {
+            assert!(has_tin, "{token} sent without a TIN");
+            matched += 1;
+        }
+    }
+    assert_eq!(matched, sent.len(), "everything sent is on the worksheet");
+    let no_name = export["skipped"]["no name"].as_u64().unwrap_or(0) as usize;
+    assert_eq!(with_tin, sent.len() + no_name);
+    let exempt_account = masspay_tax::tinmatch::account_for(store.vault(), "usr_edge_ein_business");
+    assert!(!sent.contains(exempt_account.as_str()));
+    store.close().await;
+}
+
+/// A smaller second export leaves no numbered file (with full TINs) from the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tin_match_export_leaves_no_stale_files() {
+    let (_emu, _url, dir) = synced_2025().await;
+    let irs = dir.path().join("irs");
+    std::fs::create_dir_all(&irs).unwrap();
+    std::fs::write(irs.join("tin-match-2025-002.txt"), "1;123456789;OLD;X\r\n").unwrap();
+    std::fs::write(irs.join("tin-match-2024-002.txt"), "other year").unwrap();
+    let o = run(
+        dir.path(),
+        &["tin-match", "export", "--year", "2025", "--out", "irs"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(irs.join("tin-match-2025-001.txt").exists());
+    assert!(
+        !irs.join("tin-match-2025-002.txt").exists(),
+        "stale part removed"
+    );
+    assert!(
+        irs.join("tin-match-2024-002.txt").exists(),
+        "another year untouched"
     );
 }

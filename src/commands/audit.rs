@@ -55,17 +55,8 @@ pub async fn run(cmd: AuditCommand, ctx: &Ctx) -> Result<ExitCode> {
         .transpose()?
         .unwrap_or_default();
     let store = ctx.store.open_existing().await?;
-    let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
-    let irs = masspay_tax::taxforms::load_tin_matches(&store).await?;
-    let audit = masspay_tax::audit::audit_tins(
-        &store,
-        &ctx.settings.tin_rules,
-        &forms,
-        &irs,
-        year,
-        only_reportable,
-    )
-    .await?;
+    let audit =
+        masspay_tax::audit::audit_tins(&store, &ctx.settings, year, only_reportable).await?;
     let mut buf = Vec::new();
     match format {
         AuditFormat::Table => masspay_tax::audit::write_table(&audit, &mut buf)?,

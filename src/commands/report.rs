@@ -44,11 +44,9 @@ pub async fn run(cmd: ReportCommand, ctx: &Ctx) -> Result<ExitCode> {
             format,
         } => {
             let store = ctx.store.open_existing().await?;
-            let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
             let s = masspay_tax::report::report_1099(
                 &store,
                 &ctx.settings,
-                &forms,
                 year,
                 &out,
                 unmask_tin,

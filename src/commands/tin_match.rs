@@ -45,16 +45,9 @@ pub async fn run(cmd: TinMatchCommand, ctx: &Ctx) -> Result<ExitCode> {
             format,
         } => {
             let store = ctx.store.open_existing().await?;
-            let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
-            let s = masspay_tax::tinmatch::export(
-                &store,
-                &ctx.settings.tin_rules,
-                &forms,
-                year,
-                &out,
-                only_reportable,
-            )
-            .await?;
+            let s =
+                masspay_tax::tinmatch::export(&store, &ctx.settings, year, &out, only_reportable)
+                    .await?;
             match format {
                 Format::Json => print_json(&s)?,
                 Format::Text => {

@@ -236,12 +236,14 @@ mod tests {
     #[test]
     fn not_iso_is_unknown_never_foreign() {
         for code in [
-            "ZZZ", "XX", "", "   ", "123", "840", "12", "U", "USAA", "U-S", "EU", "UK",
-            "\u{0}", "🇺🇸", "Narnia",
+            "ZZZ", "XX", "", "   ", "123", "840", "12", "U", "USAA", "U-S", "EU", "UK", "\u{0}",
+            "🇺🇸", "Narnia",
         ] {
             assert_eq!(residency(code), Residency::Unknown, "{code:?}");
         }
-        for code in ["CAN", "CA", "GBR", "GB", "DEU", "MEX", "IND", "PHL", "BRA", "WSM", "WS", "XK"] {
+        for code in [
+            "CAN", "CA", "GBR", "GB", "DEU", "MEX", "IND", "PHL", "BRA", "WSM", "WS", "XK",
+        ] {
             assert_eq!(residency(code), Residency::Foreign, "{code}");
         }
     }
@@ -270,7 +272,14 @@ mod tests {
         ] {
             assert_eq!(residency(name), Residency::UsTerritory, "{name}");
         }
-        for name in ["Canada", "Mexico", "Samoa", "Netherlands", "United Kingdom", "Germany"] {
+        for name in [
+            "Canada",
+            "Mexico",
+            "Samoa",
+            "Netherlands",
+            "United Kingdom",
+            "Germany",
+        ] {
             assert_eq!(residency(name), Residency::Foreign, "{name}");
         }
         assert_eq!(residency("British Virgin Islands"), Residency::Foreign);
@@ -321,7 +330,11 @@ mod tests {
         assert_eq!(c.form, FormKind::Nec1099, "territories count with the US");
         assert_eq!(c.residency, Residency::UsTerritory);
         let c = classify(&t, 2025, dec!(700), "ZZZ", None).unwrap();
-        assert_eq!(c.form, FormKind::NotReportable, "unknown is never a 1042-S candidate");
+        assert_eq!(
+            c.form,
+            FormKind::NotReportable,
+            "unknown is never a 1042-S candidate"
+        );
         assert_eq!(c.code, FormReason::UnknownCountry);
         assert_eq!(c.reason, "country missing or unreadable: review");
         let c = classify(&t, 2025, dec!(599.995), "USA", None).unwrap();

@@ -1,0 +1,131 @@
+//! A payee as the rules see it for one tax year: the year's stored snapshot, the W-9/W-8 on file,
+//! the TIN in use and its check, the IRS TIN Matching answer, and the one form decision
+//! ([`masspay_tax_rules::decision::decide`]). Every command that says "reportable" (`report 1099`,
+//! `audit tins --only-reportable`, `tin-match export --only-reportable`, and what is built on
+//! them) judges payees here, so they cannot disagree.
+
+use crate::audit::IrsMatch;
+use crate::report::TinInfo;
+use crate::taxforms::{FormIndex, FormInfo, tin_info};
+use anyhow::Result;
+use masspay_tax_rules::decision::{
+    Decision, FormOnFile, PayeeFacts, decide, parse_exempt_payee_code,
+};
+use masspay_tax_rules::tin::{TinCheck, TinRules, check_tin};
+use masspay_tax_rules::{MatchResult, residency};
+use masspay_tax_store::{Store, StoredPayee, SyncRun};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// What IRS TIN Matching said about the payee's current name and TIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IrsAnswer {
+    /// Never matched.
+    None,
+    /// Matched against the TIN in use: the result code.
+    Current(u8),
+    /// An answer for an earlier TIN (the TIN changed since).
+    Stale,
+}
+
+impl IrsAnswer {
+    /// IRS TIN Matching answered "no match" (or "not issued") for the TIN in use.
+    pub fn no_match(&self) -> bool {
+        match self {
+            IrsAnswer::Current(code) => {
+                !MatchResult::from_code(*code).is_some_and(|r| r.is_match())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Everything needed to judge the payees of one year, loaded once.
+pub struct YearView<'s> {
+    pub store: &'s Store,
+    pub year: i32,
+    /// The latest completed sync of the year (what every report is made from).
+    pub run: SyncRun,
+    pub threshold: Decimal,
+    /// The threshold comes from a deliberate override in the settings file.
+    pub threshold_overridden: bool,
+    pub rules: TinRules,
+    pub forms: FormIndex,
+    irs: HashMap<String, IrsMatch>,
+}
+
+/// One payee of the year, judged.
+pub struct YearPayee<'v> {
+    pub payee: StoredPayee,
+    pub form: Option<&'v FormInfo>,
+    pub check: TinCheck,
+    pub irs: IrsAnswer,
+    pub decision: Decision,
+}
+
+impl<'v> YearPayee<'v> {
+    /// The TIN in use: the W-9/W-8's when it has one, else MassPay's `tax_id`.
+    pub fn tin(&self) -> TinInfo<'_> {
+        tin_info(&self.payee, self.form)
+    }
+}
+
+impl<'s> YearView<'s> {
+    /// Loads the year: fails with the "run sync first" message when the year was never synced.
+    pub async fn load(
+        store: &'s Store,
+        settings: &crate::config::Settings,
+        year: i32,
+    ) -> Result<Self> {
+        let threshold = settings.thresholds.nec(year)?;
+        let run = crate::report::require_sync(store, year).await?;
+        let forms = FormIndex::load(store).await?;
+        let irs = crate::taxforms::load_tin_matches(store).await?;
+        Ok(YearView {
+            store,
+            year,
+            run,
+            threshold,
+            threshold_overridden: false, // MERGE: settings.thresholds.is_overridden(year)
+            rules: settings.tin_rules.clone(),
+            forms,
+            irs,
+        })
+    }
+
+    /// Judges one payee of the year's snapshot.
+    pub fn judge(&self, payee: StoredPayee) -> Result<YearPayee<'_>> {
+        let form = self.forms.get(&payee.user_token);
+        let TinInfo { text, declared, .. } = tin_info(&payee, form);
+        let check = check_tin(text, declared, &self.rules);
+        let irs = match (self.irs.get(&payee.user_token), &check.tin) {
+            (Some(m), Some(t)) if m.tin_hash == self.store.vault().tin_hash(t.digits()) => {
+                IrsAnswer::Current(m.code)
+            }
+            (Some(_), _) => IrsAnswer::Stale,
+            (None, _) => IrsAnswer::None,
+        };
+        let facts = PayeeFacts {
+            residency: residency(&payee.country),
+            amount: payee.amount_decimal()?,
+            tax_withheld: Decimal::ZERO,
+            threshold: self.threshold,
+            form_on_file: form
+                .map(|f| FormOnFile::from_form_type(&f.form_type))
+                .unwrap_or_default(),
+            exempt_payee_code: form
+                .and_then(|f| f.exempt_payee_code.as_deref())
+                .and_then(parse_exempt_payee_code),
+            tin_status: check.status,
+            irs_no_match: irs.no_match(),
+        };
+        let decision = decide(&facts, None);
+        Ok(YearPayee {
+            payee,
+            form,
+            check,
+            irs,
+            decision,
+        })
+    }
+}
