@@ -61,11 +61,12 @@ pub fn mask(check: &TinCheck, raw: Option<&str>) -> String {
     }
 }
 
-/// The full TIN, for IRS-bound files only (`--unmask-tin`).
+/// The full TIN, for IRS-bound files only (`--unmask-tin`). A TIN that did not parse is written
+/// as it came, but never as a formula: API text is neutralised like every other cell.
 pub fn unmasked(check: &TinCheck, raw: Option<&str>) -> String {
     match &check.tin {
         Some(t) => t.formatted(check.tin_type),
-        None => raw.unwrap_or("").to_string(),
+        None => masspay_tax_forms::neutralize(raw.unwrap_or("")).into_owned(),
     }
 }
 
@@ -254,4 +255,23 @@ pub async fn report_1099(
         sync_run_id: run.id,
         synced_at: run.finished_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use masspay_tax_rules::tin::{TinRules, check_tin};
+
+    #[test]
+    fn an_unmasked_malformed_tin_is_never_a_formula() {
+        let rules = TinRules::default();
+        for raw in ["=HYPERLINK(\"http://x\")", "+1-2", "@SUM(A1)", "-5"] {
+            let check = check_tin(Some(raw), None, &rules);
+            assert!(check.tin.is_none(), "{raw} does not parse");
+            let cell = unmasked(&check, Some(raw));
+            assert!(cell.starts_with('\''), "{raw} -> {cell}");
+        }
+        let check = check_tin(Some("524-71-8830"), None, &rules);
+        assert_eq!(unmasked(&check, Some("524-71-8830")), "524-71-8830");
+    }
 }
