@@ -32,6 +32,8 @@ struct ConfigFile {
     tin: TinSection,
     #[serde(default)]
     payer: PayerSettings,
+    #[serde(default)]
+    notify: crate::notify::NotifySettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +59,8 @@ pub struct Settings {
     pub tin_rules: TinRules,
     /// `[payer]`, with `MASSPAY_TAX_PAYER_<KEY>` overrides applied; checked by [`Settings::payer`].
     pub payer: PayerSettings,
+    /// `[notify]`: the channels every notice goes out on (see [`crate::notify`]).
+    pub notify: crate::notify::NotifySettings,
     pub source: Option<PathBuf>,
 }
 
@@ -131,6 +135,7 @@ pub fn parse(text: &str) -> Result<Settings> {
         thresholds,
         tin_rules,
         payer: file.payer,
+        notify: file.notify,
         source: None,
     })
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod errors;
 pub mod findings;
 pub mod import;
+pub mod notify;
 pub mod open;
 pub mod report;
 pub mod source;

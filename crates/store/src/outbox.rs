@@ -1,0 +1,109 @@
+//! The notifier's outbox: notices recorded once (by a dedup key), delivered per channel, marked
+//! sent only after the channel accepted them.
+
+use crate::{Store, StoreError};
+use serde::Serialize;
+
+/// One recorded notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct StoredNotice {
+    pub id: i64,
+    pub dedup_key: String,
+    pub kind: String,
+    pub created_at: String,
+    /// JSON text (no TIN, no upload link).
+    pub payload: String,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+impl Store {
+    /// Records a notice unless one with the same key exists. Returns its id when it is new.
+    pub async fn enqueue_notice(
+        &self,
+        dedup_key: &str,
+        kind: &str,
+        payload: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO notices (dedup_key, kind, created_at, payload) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+        )
+        .bind(dedup_key.to_string())
+        .bind(kind.to_string())
+        .bind(now())
+        .bind(payload.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Whether a notice with this key was ever recorded.
+    pub async fn notice_exists(&self, dedup_key: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE dedup_key = $1")
+            .bind(dedup_key.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Notices not yet delivered on `channel`, oldest first. A channel added later gets only the
+    /// notices recorded after `since` (RFC 3339) when given, so it does not replay history.
+    pub async fn pending_notices(
+        &self,
+        channel: &str,
+        since: Option<&str>,
+    ) -> Result<Vec<StoredNotice>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT n.id, n.dedup_key, n.kind, n.created_at, n.payload FROM notices n \
+             WHERE NOT EXISTS (SELECT 1 FROM notice_deliveries d WHERE d.notice_id = n.id \
+             AND d.channel = $1 AND d.status = 'sent') AND n.created_at >= $2 ORDER BY n.id",
+        )
+        .bind(channel.to_string())
+        .bind(since.unwrap_or("").to_string())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records the outcome of one delivery attempt (`error` None: sent).
+    pub async fn record_delivery(
+        &self,
+        notice_id: i64,
+        channel: &str,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let status = if error.is_some() { "failed" } else { "sent" };
+        sqlx::query(
+            "INSERT INTO notice_deliveries (notice_id, channel, status, attempts, last_error, updated_at) \
+             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (notice_id, channel) DO UPDATE SET \
+             status = excluded.status, attempts = notice_deliveries.attempts + 1, \
+             last_error = excluded.last_error, updated_at = excluded.updated_at",
+        )
+        .bind(notice_id)
+        .bind(channel.to_string())
+        .bind(status.to_string())
+        .bind(error.map(str::to_string))
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// `(status, attempts)` of a notice's delivery on a channel, if attempted.
+    pub async fn delivery_status(
+        &self,
+        notice_id: i64,
+        channel: &str,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT status, attempts FROM notice_deliveries WHERE notice_id = $1 AND channel = $2",
+        )
+        .bind(notice_id)
+        .bind(channel.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row)
+    }
+}
