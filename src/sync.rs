@@ -60,7 +60,7 @@ pub fn to_records(
         message,
     };
     let (postal_code, repaired) = match (&row.postal_code, c.residency) {
-        (Some(PostalCode::Number(n)), Residency::Us) => {
+        (Some(PostalCode::Number(n)), Residency::Us | Residency::UsTerritory) => {
             masspay_tax_rules::postal::repair_us_zip(n, true)
         }
         (Some(p), _) => (p.text().to_string(), false),
@@ -130,7 +130,8 @@ pub fn to_records(
         .into(),
         business: c.business,
         residency: match c.residency {
-            Residency::Us => "us",
+            // Territories count with the US for the 1099-NEC (stored as before).
+            Residency::Us | Residency::UsTerritory => "us",
             Residency::Foreign => "foreign",
             Residency::Unknown => "unknown",
         }

@@ -236,12 +236,14 @@ mod tests {
     #[test]
     fn not_iso_is_unknown_never_foreign() {
         for code in [
-            "ZZZ", "XX", "", "   ", "123", "840", "12", "U", "USAA", "U-S", "EU", "UK",
-            "\u{0}", "🇺🇸", "Narnia",
+            "ZZZ", "XX", "", "   ", "123", "840", "12", "U", "USAA", "U-S", "EU", "UK", "\u{0}",
+            "🇺🇸", "Narnia",
         ] {
             assert_eq!(residency(code), Residency::Unknown, "{code:?}");
         }
-        for code in ["CAN", "CA", "GBR", "GB", "DEU", "MEX", "IND", "PHL", "BRA", "WSM", "WS", "XK"] {
+        for code in [
+            "CAN", "CA", "GBR", "GB", "DEU", "MEX", "IND", "PHL", "BRA", "WSM", "WS", "XK",
+        ] {
             assert_eq!(residency(code), Residency::Foreign, "{code}");
         }
     }
@@ -270,10 +272,44 @@ mod tests {
         ] {
             assert_eq!(residency(name), Residency::UsTerritory, "{name}");
         }
-        for name in ["Canada", "Mexico", "Samoa", "Netherlands", "United Kingdom", "Germany"] {
+        for name in [
+            "Canada",
+            "Mexico",
+            "Samoa",
+            "Netherlands",
+            "United Kingdom",
+            "Germany",
+        ] {
             assert_eq!(residency(name), Residency::Foreign, "{name}");
         }
         assert_eq!(residency("British Virgin Islands"), Residency::Foreign);
+        // Every spelling the W-9 import accepted as US before it used this function.
+        for name in [
+            "US",
+            "USA",
+            "United States",
+            "United States of America",
+            "America",
+            "PR",
+            "PRI",
+            "Puerto Rico",
+            "GU",
+            "GUM",
+            "Guam",
+            "VI",
+            "VIR",
+            "US Virgin Islands",
+            "AS",
+            "ASM",
+            "American Samoa",
+            "MP",
+            "MNP",
+            "Northern Mariana Islands",
+            "united-states",
+            "  Puerto  Rico ",
+        ] {
+            assert!(is_us_or_territory(name), "{name}");
+        }
         assert_eq!(iso_country("Samoa").map(|c| c.alpha2), Some("WS"));
         assert_eq!(iso_country("PRI").map(|c| c.alpha2), Some("PR"));
     }
@@ -321,7 +357,11 @@ mod tests {
         assert_eq!(c.form, FormKind::Nec1099, "territories count with the US");
         assert_eq!(c.residency, Residency::UsTerritory);
         let c = classify(&t, 2025, dec!(700), "ZZZ", None).unwrap();
-        assert_eq!(c.form, FormKind::NotReportable, "unknown is never a 1042-S candidate");
+        assert_eq!(
+            c.form,
+            FormKind::NotReportable,
+            "unknown is never a 1042-S candidate"
+        );
         assert_eq!(c.code, FormReason::UnknownCountry);
         assert_eq!(c.reason, "country missing or unreadable: review");
         let c = classify(&t, 2025, dec!(599.995), "USA", None).unwrap();

@@ -124,7 +124,9 @@ impl FormOverride {
 
 /// A [`FormOverride`] text that is not recognised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unrecognised form decision; expected us_person, foreign_person, nec_1099 or not_reportable")]
+#[error(
+    "unrecognised form decision; expected us_person, foreign_person, nec_1099 or not_reportable"
+)]
 pub struct FormOverrideParseError;
 
 impl std::str::FromStr for FormOverride {
@@ -230,9 +232,7 @@ impl FormReason {
         match self {
             FormReason::UsAtOrOverThreshold => "US payee at or over the year's threshold",
             FormReason::UsBelowThreshold => "US payee below the year's threshold",
-            FormReason::TaxWithheld => {
-                "tax was withheld: a form is due whatever the amount"
-            }
+            FormReason::TaxWithheld => "tax was withheld: a form is due whatever the amount",
             FormReason::ExemptPayeeCode => {
                 "W-9 exempt payee code 1-5: exempt from 1099-NEC reporting (attorneys' fees and \
                  medical payments stay reportable: review by hand)"
@@ -315,7 +315,10 @@ impl PayeeFacts {
 
 /// Parses a W-9 exempt payee code as stored (`"5"`, `" 05 "`); anything else is `None`.
 pub fn parse_exempt_payee_code(code: &str) -> Option<u8> {
-    code.trim().parse::<u8>().ok().filter(|c| (1..=13).contains(c))
+    code.trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|c| (1..=13).contains(c))
 }
 
 /// Whether a W-9 exempt payee code takes a payee off the 1099-NEC (codes 1-5).
@@ -468,7 +471,11 @@ pub fn decide(facts: &PayeeFacts, user: Option<FormOverride>) -> Decision {
                 );
                 (person, form, reason)
             }
-            Err(conflict) => (PersonStatus::Undetermined, FormKind::NotReportable, conflict),
+            Err(conflict) => (
+                PersonStatus::Undetermined,
+                FormKind::NotReportable,
+                conflict,
+            ),
         },
     };
     let nec = form == FormKind::Nec1099;
@@ -504,7 +511,11 @@ mod tests {
     fn us_threshold_on_rounded_cents() {
         let d = decide(&us(dec!(599.995)), None);
         assert_eq!(d.amount, dec!(600.00));
-        assert_eq!(d.form, FormKind::Nec1099, "599.995 rounds to 600.00: meets 2025");
+        assert_eq!(
+            d.form,
+            FormKind::Nec1099,
+            "599.995 rounds to 600.00: meets 2025"
+        );
         assert_eq!(d.reason, FormReason::UsAtOrOverThreshold);
         let d = decide(&us(dec!(599.994)), None);
         assert_eq!(d.form, FormKind::NotReportable);
@@ -560,7 +571,10 @@ mod tests {
             assert_eq!(d.form, FormKind::NotReportable, "code {code}");
             assert_eq!(d.reason, FormReason::ExemptPayeeCode);
             assert_eq!(serde_json::to_value(d.reason).unwrap(), "exempt_payee_code");
-            assert!(!d.backup_withholding, "exempt payees are not backup-withheld");
+            assert!(
+                !d.backup_withholding,
+                "exempt payees are not backup-withheld"
+            );
             assert!(!d.needs_decision);
         }
         for code in [6, 13] {
@@ -629,10 +643,22 @@ mod tests {
     fn conflicts_between_status_and_country() {
         let cases = [
             (Residency::Us, FormOnFile::W8, FormReason::W8WithUsAddress),
-            (Residency::UsTerritory, FormOnFile::W8, FormReason::W8WithUsAddress),
-            (Residency::Foreign, FormOnFile::W9, FormReason::W9WithForeignAddress),
+            (
+                Residency::UsTerritory,
+                FormOnFile::W8,
+                FormReason::W8WithUsAddress,
+            ),
+            (
+                Residency::Foreign,
+                FormOnFile::W9,
+                FormReason::W9WithForeignAddress,
+            ),
             (Residency::Us, FormOnFile::Both, FormReason::W9AndW8OnFile),
-            (Residency::Foreign, FormOnFile::Both, FormReason::W9AndW8OnFile),
+            (
+                Residency::Foreign,
+                FormOnFile::Both,
+                FormReason::W9AndW8OnFile,
+            ),
         ];
         for (residency, on_file, reason) in cases {
             let mut f = PayeeFacts::new(residency, dec!(5000), dec!(600));
@@ -666,12 +692,19 @@ mod tests {
         assert_eq!(d.form, FormKind::Nec1099);
         assert_eq!(d.reason, FormReason::OverrideNec1099);
         let d = decide(&f, Some(FormOverride::UsPerson));
-        assert_eq!(d.reason, FormReason::ExemptPayeeCode, "the W-9's code still counts");
+        assert_eq!(
+            d.reason,
+            FormReason::ExemptPayeeCode,
+            "the W-9's code still counts"
+        );
         let d = decide(&us(dec!(5000)), Some(FormOverride::NotReportable));
         assert_eq!(d.form, FormKind::NotReportable);
         assert_eq!(d.reason, FormReason::OverrideNotReportable);
         assert_eq!(d.person, PersonStatus::Us);
-        assert_eq!("nec_1099".parse::<FormOverride>(), Ok(FormOverride::Nec1099));
+        assert_eq!(
+            "nec_1099".parse::<FormOverride>(),
+            Ok(FormOverride::Nec1099)
+        );
         assert_eq!(
             serde_json::to_value(FormOverride::Nec1099).unwrap(),
             FormOverride::Nec1099.as_str()
@@ -688,8 +721,16 @@ mod tests {
             let d = decide(&f, None);
             (d.backup_withholding, d.b_notice_risk)
         };
-        assert_eq!(with(TinStatus::Missing, false), (true, false), "missing: withhold now");
-        assert_eq!(with(TinStatus::Malformed, false), (true, false), "malformed: now");
+        assert_eq!(
+            with(TinStatus::Missing, false),
+            (true, false),
+            "missing: withhold now"
+        );
+        assert_eq!(
+            with(TinStatus::Malformed, false),
+            (true, false),
+            "malformed: now"
+        );
         assert_eq!(with(TinStatus::Missing, true), (true, false));
         assert_eq!(
             with(TinStatus::Invalid, false),
@@ -709,7 +750,11 @@ mod tests {
     fn reasons_are_stable_snake_case() {
         for r in FormReason::ALL {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-            assert!(r.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            assert!(
+                r.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            );
             assert!(!r.words().is_empty());
         }
         let d = decide(&us(dec!(600)), None);
