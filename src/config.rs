@@ -4,12 +4,18 @@
 //!
 //! ```toml
 //! [thresholds.nec]
-//! 2027 = "2100.00"
+//! 2027 = "2100.00"                                # a year the IRS has not published here
+//! # 2025 = { amount = "1.00", override = true }   # a deliberate change of a built-in year
 //!
 //! [tin]
 //! extra_ein_prefixes = [7]          # the IRS started assigning 07
 //! unknown_ein_prefix = "warn"       # or "reject"
 //! ```
+//!
+//! A built-in (IRS) year, 2026 and earlier, cannot be changed by accident: a plain amount that
+//! differs from the IRS's is refused with an error that shows the override form. With
+//! `override = true` the amount is used and [`Thresholds::is_overridden`] says so, for every
+//! report to show.
 
 use anyhow::{Context, Result, bail};
 use masspay_tax_rules::Thresholds;
@@ -113,15 +119,13 @@ pub fn parse(text: &str) -> Result<Settings> {
             .trim()
             .parse()
             .with_context(|| format!("[thresholds.nec] key {year:?} is not a year"))?;
-        let amount = match &value {
-            toml::Value::String(s) => Decimal::from_str(s.trim()).ok(),
-            toml::Value::Integer(i) => Some(Decimal::from(*i)),
-            _ => None,
+        let (amount, deliberate) = threshold_value(y, &value)?;
+        thresholds = if deliberate {
+            thresholds.with_nec_override(y, amount)
+        } else {
+            thresholds.with_nec(y, amount)
         }
-        .with_context(|| {
-            format!("[thresholds.nec] {y}: write the amount as a string, e.g. \"2100.00\"")
-        })?;
-        thresholds = thresholds.with_nec(y, amount)?;
+        .with_context(|| format!("[thresholds.nec] {y}"))?;
     }
     let policy = match file.tin.unknown_ein_prefix.as_deref().map(str::trim) {
         None | Some("warn") => PrefixPolicy::Warn,
@@ -138,6 +142,45 @@ pub fn parse(text: &str) -> Result<Settings> {
         notify: file.notify,
         source: None,
     })
+}
+
+/// One `[thresholds.nec]` value: `"2100.00"`, an integer, or
+/// `{ amount = "1.00", override = true }`. Returns the amount and whether it is a deliberate
+/// override.
+fn threshold_value(year: i32, value: &toml::Value) -> Result<(Decimal, bool)> {
+    let amount = |v: &toml::Value| match v {
+        toml::Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        toml::Value::Integer(i) => Some(Decimal::from(*i)),
+        _ => None,
+    };
+    let hint = || {
+        format!(
+            "[thresholds.nec] {year}: write the amount as a string, e.g. {year} = \"2100.00\" (or, \
+             to change a built-in IRS year deliberately, {year} = {{ amount = \"2100.00\", \
+             override = true }})"
+        )
+    };
+    match value {
+        toml::Value::Table(t) => {
+            if let Some(k) = t
+                .keys()
+                .find(|k| !matches!(k.as_str(), "amount" | "override"))
+            {
+                bail!(
+                    "[thresholds.nec] {year}: unknown key {k:?}; the keys are \"amount\" and \
+                     \"override\""
+                );
+            }
+            let a = t.get("amount").and_then(amount).with_context(hint)?;
+            let deliberate = match t.get("override") {
+                None => false,
+                Some(toml::Value::Boolean(b)) => *b,
+                Some(_) => bail!("[thresholds.nec] {year}: override must be true or false"),
+            };
+            Ok((a, deliberate))
+        }
+        v => Ok((amount(v).with_context(hint)?, false)),
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +200,48 @@ mod tests {
         );
         assert!(parse("[tin]\nunknown_ein_prefix = \"maybe\"\n").is_err());
         assert!(parse("[nope]\n").is_err());
+        assert!(!s.thresholds.is_overridden(2025));
+    }
+
+    #[test]
+    fn built_in_year_refused_unless_deliberate() {
+        let err = parse("[thresholds.nec]\n2025 = \"1\"\n").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("[thresholds.nec] 2025"), "{msg}");
+        assert!(msg.contains("set by the IRS"), "{msg}");
+        assert!(
+            msg.contains("2025 = { amount = \"1.00\", override = true }"),
+            "the way out is shown: {msg}"
+        );
+        assert!(parse("[thresholds.nec]\n2026 = 600\n").is_err());
+        assert!(
+            parse("[thresholds.nec]\n2025 = { amount = \"1.00\", override = false }\n").is_err()
+        );
+        assert!(parse("[thresholds.nec]\n2025 = { amount = \"1.00\" }\n").is_err());
+
+        let s = parse("[thresholds.nec]\n2025 = { amount = \"1.00\", override = true }\n").unwrap();
+        assert_eq!(s.thresholds.nec(2025).unwrap(), dec!(1.00));
+        assert!(s.thresholds.is_overridden(2025));
+        assert!(!s.thresholds.is_overridden(2026));
+        let o = s.thresholds.override_for(2025).unwrap();
+        assert_eq!(o.built_in, dec!(600.00));
+
+        // Restating the IRS amount is fine; later years as tables too.
+        let s =
+            parse("[thresholds.nec]\n2026 = \"2000.00\"\n2028 = { amount = \"2200\" }\n").unwrap();
+        assert_eq!(s.thresholds.nec(2028).unwrap(), dec!(2200.00));
+        assert!(!s.thresholds.is_overridden(2026));
+
+        // Nothing to override in a year that is not built in; unknown keys; bad values.
+        let err =
+            parse("[thresholds.nec]\n2027 = { amount = \"2100\", override = true }\n").unwrap_err();
+        assert!(format!("{err:#}").contains("no IRS threshold to override"));
+        assert!(parse("[thresholds.nec]\n2025 = { amount = \"1\", overide = true }\n").is_err());
+        assert!(parse("[thresholds.nec]\n2025 = { amount = 1.5, override = true }\n").is_err());
+        assert!(
+            parse("[thresholds.nec]\n2025 = { amount = \"1\", override = \"yes\" }\n").is_err()
+        );
+        assert!(parse("[thresholds.nec]\n2027 = { override = true }\n").is_err());
     }
 
     #[test]

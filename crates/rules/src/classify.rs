@@ -283,6 +283,33 @@ mod tests {
             assert_eq!(residency(name), Residency::Foreign, "{name}");
         }
         assert_eq!(residency("British Virgin Islands"), Residency::Foreign);
+        // Every spelling the W-9 import accepted as US before it used this function.
+        for name in [
+            "US",
+            "USA",
+            "United States",
+            "United States of America",
+            "America",
+            "PR",
+            "PRI",
+            "Puerto Rico",
+            "GU",
+            "GUM",
+            "Guam",
+            "VI",
+            "VIR",
+            "US Virgin Islands",
+            "AS",
+            "ASM",
+            "American Samoa",
+            "MP",
+            "MNP",
+            "Northern Mariana Islands",
+            "united-states",
+            "  Puerto  Rico ",
+        ] {
+            assert!(is_us_or_territory(name), "{name}");
+        }
         assert_eq!(iso_country("Samoa").map(|c| c.alpha2), Some("WS"));
         assert_eq!(iso_country("PRI").map(|c| c.alpha2), Some("PR"));
     }

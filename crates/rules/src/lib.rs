@@ -30,9 +30,9 @@ pub use decision::{
     Decision, FormOnFile, FormOverride, FormReason, PayeeFacts, PersonStatus, decide,
 };
 pub use money::{MONEY_ROUNDING, format_amount, parse_amount, round_cents, to_cents};
-pub use thresholds::{ThresholdError, Thresholds};
+pub use thresholds::{Override as ThresholdOverride, ThresholdError, Thresholds};
 pub use tin::{
     ParsedTin, PrefixPolicy, Tin, TinCheck, TinForm, TinParseError, TinRules, TinStatus, TinType,
-    check_tin, parse_tin,
+    check_tin, parse_tin, type_from_form, type_from_text,
 };
 pub use tin_match::{MatchRequest, MatchResult, ResultLineError, ResultRecord};

@@ -644,9 +644,41 @@ pub fn is_itin_group(group: u8) -> bool {
     in_ranges(ITIN_GROUPS, group)
 }
 
+/// The individual type an `AAA-GG-SSSS` number's digits say, whatever its validity: `9XX-93-XXXX`
+/// is an ATIN, any other number starting with 9 an ITIN, anything else an SSN.
+pub fn individual_type(tin: &Tin) -> TinType {
+    if tin.0[0] != b'9' {
+        TinType::Ssn
+    } else if tin.group() == ATIN_GROUP {
+        TinType::Atin
+    } else {
+        TinType::Itin
+    }
+}
+
+/// The TIN type its written form says, with no declared type: `AAA-GG-SSSS` →
+/// [`individual_type`] (ssn, or itin/atin when it starts with 9), `PP-NNNNNNN` → ein, a bare
+/// 9-digit number (or one with separators in no recognised place) → unknown. Validity is not
+/// looked at: [`check_tin`] says whether the number is valid for this type.
+pub fn type_from_form(tin: &Tin, form: TinForm) -> TinType {
+    match form {
+        TinForm::Individual => individual_type(tin),
+        TinForm::Ein => TinType::Ein,
+        TinForm::Bare => TinType::Unknown,
+    }
+}
+
+/// The TIN type a text's written form says ([`type_from_form`]), or `None` when the text is not
+/// nine digits ([`parse_tin`] fails).
+pub fn type_from_text(text: &str) -> Option<TinType> {
+    parse_tin(text).ok().map(|p| type_from_form(&p.tin, p.form))
+}
+
 /// Checks an individual number (SSN, ITIN or ATIN, chosen by its digits) and returns the type it
-/// resolves to, or `None` when it fits none (reasons pushed).
-fn check_individual(tin: &Tin, reasons: &mut Vec<String>) -> Option<TinType> {
+/// resolves to, or `None` when it fits none (reasons pushed). `claimed` is the type the number
+/// is taken as (declared, or from its form) and only words the reason, so that it never
+/// contradicts the type reported.
+fn check_individual(tin: &Tin, claimed: TinType, reasons: &mut Vec<String>) -> Option<TinType> {
     let d = &tin.0;
     if d[0] == b'9' {
         let group = tin.group();
@@ -661,11 +693,18 @@ fn check_individual(tin: &Tin, reasons: &mut Vec<String>) -> Option<TinType> {
         } else {
             ""
         };
-        reasons.push(format!(
-            "starts with 9, so it is not an SSN (SSN area 900-999 is never issued), and group \
-             (digits 4-5) {group:02} is not an ITIN group (50-65, 70-88, 90-92, 94-99) or the \
-             ATIN group (93){what}"
-        ));
+        reasons.push(if claimed == TinType::Ssn {
+            format!(
+                "starts with 9, so it is not an SSN (SSN area 900-999 is never issued), and group \
+                 (digits 4-5) {group:02} is not an ITIN group (50-65, 70-88, 90-92, 94-99) or the \
+                 ATIN group (93){what}"
+            )
+        } else {
+            format!(
+                "starts with 9 (an ITIN or ATIN), but group (digits 4-5) {group:02} is not an ITIN \
+                 group (50-65, 70-88, 90-92, 94-99) or the ATIN group (93){what}"
+            )
+        });
         return None;
     }
     let ok_before = reasons.len();
@@ -740,8 +779,10 @@ fn missing_or_malformed(err: &TinParseError, declared: Option<TinType>) -> TinCh
 ///   a warning. Its status is `Valid` if it passes the rules as at least one of SSN/ITIN/ATIN or
 ///   EIN (a warning says which), else `Invalid` with the reasons for each reading. Callers must
 ///   treat `ambiguous` as needing a W-9 type before filing.
-/// * An individual-form number that fits no individual type is reported as `Ssn` (the 1099
-///   "SSN/ITIN/ATIN" type) with status `Invalid`.
+/// * Undeclared, the type follows the text ([`type_from_form`]): `AAA-GG-SSSS` is `Itin` when it
+///   starts with 9 (`Atin` when its group is 93) and `Ssn` otherwise, whatever its validity; the
+///   status and reasons say whether it is valid (`932-69-2309` is an `Itin`, `Invalid`: its group
+///   is not an ITIN group).
 pub fn check_tin(text: Option<&str>, declared: Option<TinType>, rules: &TinRules) -> TinCheck {
     let parsed = match text.map(parse_tin) {
         None => return missing_or_malformed(&TinParseError::Empty, declared),
@@ -780,7 +821,7 @@ pub fn check_tin(text: Option<&str>, declared: Option<TinType>, rules: &TinRules
                     decl.label()
                 ));
             }
-            match check_individual(tin, &mut reasons) {
+            match check_individual(tin, decl, &mut reasons) {
                 Some(found) => {
                     if found != decl && !(decl == TinType::Ssn && found != TinType::Ssn) {
                         warnings.push(format!(
@@ -794,7 +835,10 @@ pub fn check_tin(text: Option<&str>, declared: Option<TinType>, rules: &TinRules
                 None => decl,
             }
         }
-        (None, TinForm::Individual) => check_individual(tin, &mut reasons).unwrap_or(TinType::Ssn),
+        (None, TinForm::Individual) => {
+            let by_form = individual_type(tin);
+            check_individual(tin, by_form, &mut reasons).unwrap_or(by_form)
+        }
         (None, TinForm::Ein) => {
             check_ein(tin, rules, &mut reasons, &mut warnings);
             TinType::Ein
@@ -803,7 +847,7 @@ pub fn check_tin(text: Option<&str>, declared: Option<TinType>, rules: &TinRules
             ambiguous = true;
             warnings.push(AMBIGUOUS_WARNING.to_owned());
             let mut ind_reasons = Vec::new();
-            let ind = check_individual(tin, &mut ind_reasons);
+            let ind = check_individual(tin, TinType::Ssn, &mut ind_reasons);
             let mut ein_reasons = Vec::new();
             let mut ein_warnings = Vec::new();
             check_ein(tin, rules, &mut ein_reasons, &mut ein_warnings);
@@ -945,7 +989,7 @@ mod tests {
                     Some("999-00-3456"),
                     None,
                     Invalid,
-                    Ssn,
+                    Itin,
                 ),
                 "not an ITIN group",
             ),
@@ -991,7 +1035,7 @@ mod tests {
             case("ITIN group 70", Some("912-70-1234"), None, Valid, Itin),
             case("ITIN group 99", Some("912-99-1234"), None, Valid, Itin),
             r(
-                case("9xx group 89", Some("912-89-1234"), None, Invalid, Ssn),
+                case("9xx group 89", Some("912-89-1234"), None, Invalid, Itin),
                 "IRSN",
             ),
             r(
@@ -1000,15 +1044,33 @@ mod tests {
                     Some("912-66-1234"),
                     None,
                     Invalid,
-                    Ssn,
+                    Itin,
                 ),
                 "IRSN",
             ),
             r(
-                case("9xx group 40", Some("912-40-1234"), None, Invalid, Ssn),
+                case("9xx group 40", Some("912-40-1234"), None, Invalid, Itin),
                 "not an ITIN group",
             ),
             case("ATIN", Some("912-93-1234"), None, Valid, Atin),
+            case("ATIN 900-93-1234", Some("900-93-1234"), None, Valid, Atin),
+            r(
+                case(
+                    "932-69-2309: an ITIN by its text, invalid group",
+                    Some("932-69-2309"),
+                    None,
+                    Invalid,
+                    Itin,
+                ),
+                "group (digits 4-5) 69 is not an ITIN group",
+            ),
+            amb(case(
+                "bare 9xx stays unknown",
+                Some("932692309"),
+                None,
+                Valid,
+                Unknown,
+            )),
             case(
                 "declared SSN that is an ITIN (W-9 box)",
                 Some("912-55-1234"),
@@ -1197,6 +1259,53 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn type_follows_the_text() {
+        // 932-69-2309: the type is ITIN and the reasons agree (never "not an SSN").
+        let c = check("932-69-2309", None);
+        assert_eq!((c.tin_type, c.status), (Itin, Invalid));
+        assert!(
+            c.reasons.iter().all(|r| !r.contains("not an SSN")),
+            "{:?}",
+            c.reasons
+        );
+        assert!(
+            c.reasons.iter().any(|r| r.contains("IRSN")),
+            "{:?}",
+            c.reasons
+        );
+        assert_eq!(check("900-93-1234", None).tin_type, Atin);
+        assert_eq!(check("123-45-6789", None).tin_type, Ssn);
+        assert_eq!(check("12-3456789", None).tin_type, Ein);
+        // Invalid SSNs stay SSNs.
+        assert_eq!(check("000-12-3456", None).tin_type, Ssn);
+        // A bare number with no other evidence stays unknown.
+        assert_eq!(check("123456789", None).tin_type, Unknown);
+        assert_eq!(check("912551234", None).tin_type, Unknown);
+        // A declared type still wins.
+        let c = check("932-69-2309", Some(Ssn));
+        assert_eq!((c.tin_type, c.status), (Ssn, Invalid));
+        assert!(c.reasons.iter().any(|r| r.contains("not an SSN")));
+        assert_eq!(check("932-69-2309", Some(Ein)).tin_type, Ein);
+        assert_eq!(check("123-45-6789", Some(Ein)).tin_type, Ein);
+
+        for (text, ty) in [
+            ("932-69-2309", Some(Itin)),
+            ("900-93-1234", Some(Atin)),
+            ("912-55-1234", Some(Itin)),
+            ("123-45-6789", Some(Ssn)),
+            ("000-00-0000", Some(Ssn)),
+            ("12-3456789", Some(Ein)),
+            ("00-0000000", Some(Ein)),
+            ("123456789", Some(Unknown)),
+            ("1234-56789", Some(Unknown)),
+            ("123-45-678", None),
+            ("", None),
+        ] {
+            assert_eq!(type_from_text(text), ty, "{text}");
+        }
     }
 
     #[test]
