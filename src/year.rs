@@ -86,7 +86,7 @@ impl<'s> YearView<'s> {
             year,
             run,
             threshold,
-            threshold_overridden: false, // MERGE: settings.thresholds.is_overridden(year)
+            threshold_overridden: settings.thresholds.is_overridden(year),
             rules: settings.tin_rules.clone(),
             forms,
             irs,

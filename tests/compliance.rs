@@ -639,3 +639,59 @@ async fn tin_match_export_leaves_no_stale_files() {
         "another year untouched"
     );
 }
+
+/// A settings file cannot replace a built-in IRS threshold by accident; a deliberate override is
+/// accepted and every report says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_built_in_threshold_is_overridden_only_on_purpose() {
+    let (_emu, _url, dir) = synced_2025().await;
+    std::fs::write(
+        dir.path().join("masspay-tax.toml"),
+        "[thresholds.nec]\n2025 = \"1.00\"\n",
+    )
+    .unwrap();
+    let args = [
+        "report", "1099", "--year", "2025", "--out", "out", "--format", "json",
+    ];
+    let o = run(dir.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("override = true"),
+        "the way out is named: {err}"
+    );
+    assert!(!dir.path().join("out/1099-NEC-2025.csv").exists());
+
+    std::fs::write(
+        dir.path().join("masspay-tax.toml"),
+        "[thresholds.nec]\n2025 = { amount = \"1000.00\", override = true }\n",
+    )
+    .unwrap();
+    let o = run(dir.path(), &args, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["threshold"], "1000.00");
+    assert_eq!(j["threshold_overridden"], true);
+    let o = run(
+        dir.path(),
+        &["report", "1099", "--year", "2025", "--out", "out"],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("OVERRIDE"));
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--format", "json"],
+        &[],
+    );
+    let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let below = a["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_token"] == "usr_edge_bal_600_00")
+        .expect("the $600.00 payee");
+    assert_eq!(
+        below["form"], "none",
+        "below the overridden $1,000: {below}"
+    );
+}

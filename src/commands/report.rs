@@ -86,6 +86,12 @@ fn print_nec(s: &ReportSummary) {
             "FULL TINs: handle as IRS-bound"
         }
     );
+    if s.threshold_overridden {
+        println!(
+            "  threshold {} is a deliberate OVERRIDE from the settings file, not the IRS figure",
+            money(&s.threshold)
+        );
+    }
     if let Some(p) = &s.pdf {
         println!("  PDF worksheet: {}", p.display());
     }
