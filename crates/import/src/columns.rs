@@ -460,9 +460,30 @@ const CONTAINS: &[(&str, Field)] = &[
 /// Header words so generic that another column naming the same field more precisely wins
 /// over them (with a note) instead of making the import stop.
 const WEAK: &[&str] = &[
-    "token", "userid", "mail", "form", "name", "company", "entity", "classification", "street",
-    "address", "unit", "apt", "suite", "st", "region", "postal", "date", "signed", "citizenship",
-    "treaty", "article", "rate", "exemptions", "idtype",
+    "token",
+    "userid",
+    "mail",
+    "form",
+    "name",
+    "company",
+    "entity",
+    "classification",
+    "street",
+    "address",
+    "unit",
+    "apt",
+    "suite",
+    "st",
+    "region",
+    "postal",
+    "date",
+    "signed",
+    "citizenship",
+    "treaty",
+    "article",
+    "rate",
+    "exemptions",
+    "idtype",
 ];
 
 /// Whether a header matches its field only through a generic word ([`WEAK`]) or a phrase inside
@@ -474,9 +495,11 @@ pub(crate) fn is_weak_header(raw: &str) -> bool {
         header_key(&bracketless),
         header_key(strip_line_number(&bracketless)),
     ];
-    let exact = keys
-        .iter()
-        .find(|k| Field::ALL.iter().any(|f| f.header_variants().contains(&k.as_str())));
+    let exact = keys.iter().find(|k| {
+        Field::ALL
+            .iter()
+            .any(|f| f.header_variants().contains(&k.as_str()))
+    });
     match exact {
         Some(k) => WEAK.contains(&k.as_str()),
         None => true,

@@ -215,7 +215,10 @@ impl<'o> Importer<'o> {
             .iter()
             .enumerate()
             .filter(|(i, _)| !extras.hidden_columns.contains(i))
-            .filter_map(|(i, c)| c.header_text().map(|h| format!("{h} ({})", column_letter(i))))
+            .filter_map(|(i, c)| {
+                c.header_text()
+                    .map(|h| format!("{h} ({})", column_letter(i)))
+            })
             .collect();
         let mut w9_rows = 0usize;
         let mut summary = SheetSummary {
@@ -370,7 +373,10 @@ impl<'o> Importer<'o> {
             .iter()
             .enumerate()
             .filter(|(idx, c)| hidden.contains(idx) && !c.is_blank())
-            .filter_map(|(idx, c)| c.header_text().map(|h| format!("{h} ({})", column_letter(idx))))
+            .filter_map(|(idx, c)| {
+                c.header_text()
+                    .map(|h| format!("{h} ({})", column_letter(idx)))
+            })
             .collect();
         if !hidden_headers.is_empty() {
             self.note(format!(
@@ -833,10 +839,9 @@ impl<'o> Importer<'o> {
             }
             let identical = ctx.problems.is_empty()
                 && rec.is_some_and(|r| {
-                    self.result
-                        .records
-                        .iter()
-                        .any(|p| p.sheet == sheet && p.row == row && crate::conflicts::same_form(p, r))
+                    self.result.records.iter().any(|p| {
+                        p.sheet == sheet && p.row == row && crate::conflicts::same_form(p, r)
+                    })
                 });
             if identical {
                 ctx.duplicate_of = Some((sheet, row));
@@ -859,7 +864,9 @@ impl<'o> Importer<'o> {
         // Which column holds it: the TIN column, else the W-9's SSN box or EIN box (the box is
         // evidence of the type when the form declares none).
         let boxes = [Field::TinSsn, Field::TinEin];
-        let field = if ctx.layout.col(Field::Tin).is_some() && (ctx.present(Field::Tin) || ctx.is_formula(Field::Tin)) {
+        let field = if ctx.layout.col(Field::Tin).is_some()
+            && (ctx.present(Field::Tin) || ctx.is_formula(Field::Tin))
+        {
             Field::Tin
         } else {
             let filled: Vec<Field> = boxes
@@ -1071,10 +1078,17 @@ fn footer_text(cells: &[Cell], hidden: &HashSet<usize>) -> Option<String> {
     }
     let Cell::Text(t) = only else { return None };
     let k = header_key(t);
-    ["total", "grandtotal", "subtotal", "count", "numberof", "sum"]
-        .iter()
-        .any(|p| k.starts_with(p))
-        .then(|| t.trim().to_string())
+    [
+        "total",
+        "grandtotal",
+        "subtotal",
+        "count",
+        "numberof",
+        "sum",
+    ]
+    .iter()
+    .any(|p| k.starts_with(p))
+    .then(|| t.trim().to_string())
 }
 
 /// One row being validated.
@@ -1207,7 +1221,9 @@ impl RowCtx<'_> {
             let kind = self.cached_kind(f);
             self.error(
                 f,
-                format!("the cell holds a formula; type the name as text (its cached value is {kind})"),
+                format!(
+                    "the cell holds a formula; type the name as text (its cached value is {kind})"
+                ),
             );
             return None;
         }
@@ -1285,7 +1301,11 @@ impl RowCtx<'_> {
             }
             let shown = w.to_string();
             let (s, repaired) = repair_us_zip(&shown, true);
-            let lost = s.chars().filter(char::is_ascii_digit).count().saturating_sub(shown.len());
+            let lost = s
+                .chars()
+                .filter(char::is_ascii_digit)
+                .count()
+                .saturating_sub(shown.len());
             if repaired && lost > 0 {
                 self.warn(
                     f,

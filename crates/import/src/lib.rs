@@ -69,6 +69,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use columns::{ColumnMap, ColumnMapError, Field, column_letter, header_key};
+pub use conflicts::{conflict_reason, rows_phrase};
 pub use forms::{EntityType, FormType, LlcTaxClass};
 
 /// One imported form (a row that passed every check).
@@ -400,7 +401,9 @@ pub enum ImportError {
     EmptyFile,
     /// The content is another kind of document (a PDF, an HTML page, plain text) under a
     /// spreadsheet's name.
-    #[error("not a spreadsheet: the file is {looks_like}, not a {kind} file; export the sheet as .xlsx or .csv")]
+    #[error(
+        "not a spreadsheet: the file is {looks_like}, not a {kind} file; export the sheet as .xlsx or .csv"
+    )]
     NotASpreadsheet {
         /// The kind expected from the extension.
         kind: FileKind,
@@ -408,7 +411,9 @@ pub enum ImportError {
         looks_like: String,
     },
     /// A workbook whose parts cannot be read (broken zip or sheet XML).
-    #[error("damaged workbook: the {kind} file cannot be read ({reason}); open it in Excel or LibreOffice and save it again")]
+    #[error(
+        "damaged workbook: the {kind} file cannot be read ({reason}); open it in Excel or LibreOffice and save it again"
+    )]
     Damaged {
         /// The kind expected from the extension.
         kind: FileKind,
@@ -416,7 +421,9 @@ pub enum ImportError {
         reason: String,
     },
     /// The workbook is encrypted with a password.
-    #[error("the workbook is password-protected: remove the password (File > Info > Protect Workbook) and import again")]
+    #[error(
+        "the workbook is password-protected: remove the password (File > Info > Protect Workbook) and import again"
+    )]
     PasswordProtected,
     /// A header row was found but no data row under it.
     #[error("no rows: {} has a header row but no data rows under it", sheets.join(", "))]

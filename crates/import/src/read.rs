@@ -188,7 +188,10 @@ fn xlsx_prescan(
                 .collect();
             let mut ext: Option<(u32, u32, u32, u32)> = None;
             let mut zero_padded = HashSet::new();
-            while let Some((row, col, style)) = r.next_style_id().map_err(|e| e.to_string())? {
+            while let Some((cell, style)) =
+                r.next_cell_with_style_id().map_err(|e| e.to_string())?
+            {
+                let (row, col) = cell.get_position();
                 ext = Some(match ext {
                     None => (row, col, row, col),
                     Some((r0, c0, r1, c1)) => (r0.min(row), c0.min(col), r1.max(row), c1.max(col)),
@@ -257,9 +260,13 @@ fn xml_attr<'a>(tag: &'a str, attr: &str) -> Option<&'a str> {
 /// The start tags `<NAME ...>` (or `<x:NAME ...>`) of an XML text.
 fn xml_tags<'a>(xml: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     xml.split('<').filter_map(move |t| {
-        let local = t.split_once(':').filter(|(p, _)| !p.contains(' ')).map_or(t, |(_, l)| l);
+        let local = t
+            .split_once(':')
+            .filter(|(p, _)| !p.contains(' '))
+            .map_or(t, |(_, l)| l);
         let rest = local.strip_prefix(name)?;
-        rest.starts_with([' ', '/', '>']).then(|| t.split('>').next().unwrap_or(t))
+        rest.starts_with([' ', '/', '>'])
+            .then(|| t.split('>').next().unwrap_or(t))
     })
 }
 
@@ -371,7 +378,11 @@ pub(crate) fn sniff(bytes: &[u8], kind: FileKind) -> Result<(), ImportError> {
                 return not("an Excel 97-2003 workbook (rename it to .xls)");
             }
             if !is_zip {
-                if bytes.iter().take(4096).all(|&b| b >= 0x20 || b"\t\r\n".contains(&b) || b >= 0x80) {
+                if bytes
+                    .iter()
+                    .take(4096)
+                    .all(|&b| b >= 0x20 || b"\t\r\n".contains(&b) || b >= 0x80)
+                {
                     return not("plain text (a CSV? rename it to .csv)");
                 }
                 return Err(ImportError::Damaged {
@@ -385,7 +396,11 @@ pub(crate) fn sniff(bytes: &[u8], kind: FileKind) -> Result<(), ImportError> {
                 return not("an .xlsx / .ods workbook (rename it to .xlsx)");
             }
             if !is_cfb {
-                if bytes.iter().take(4096).all(|&b| b >= 0x20 || b"\t\r\n".contains(&b) || b >= 0x80) {
+                if bytes
+                    .iter()
+                    .take(4096)
+                    .all(|&b| b >= 0x20 || b"\t\r\n".contains(&b) || b >= 0x80)
+                {
                     return not("plain text (a CSV? rename it to .csv)");
                 }
                 return Err(ImportError::Damaged {

@@ -285,7 +285,9 @@ fn formulas_fixture() {
     let got: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
     assert_eq!(
         got,
-        vec!["W9 row 2, column Legal Name (B): the cell holds a formula; type the name as text (its cached value is empty: the file was saved without computed values)"]
+        vec![
+            "W9 row 2, column Legal Name (B): the cell holds a formula; type the name as text (its cached value is empty: the file was saved without computed values)"
+        ]
     );
     let tab = by_row(&r, 3);
     assert_eq!(tab.legal_name, "Lily Van Dyke");

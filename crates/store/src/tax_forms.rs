@@ -177,7 +177,8 @@ impl TaxFormRow {
     fn merged_over(&self, old: &TaxFormRow, clear: &[String]) -> TaxFormRow {
         let cleared = |f: &str| {
             clear.iter().any(|c| c == f)
-                || (clear.iter().any(|c| c == "tin") && (f == "tin_type" || f == "declared_tin_type"))
+                || (clear.iter().any(|c| c == "tin")
+                    && (f == "tin_type" || f == "declared_tin_type"))
         };
         let keep = |new: &Option<String>, old: &Option<String>, f: &str| -> Option<String> {
             if cleared(f) {
@@ -713,6 +714,21 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         Ok(())
+    }
+
+    /// The keyed hash and last four digits of the TIN MassPay sent for the payee (`payees`),
+    /// to compare with a W-9's TIN (hash it with [`crate::Vault::tin_hash`] through
+    /// [`Store::vault`]). `None` when the payee is unknown.
+    pub async fn payee_api_tin(
+        &self,
+        user_token: &str,
+    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT tin_hash, tin_last4 FROM payees WHERE user_token = $1 LIMIT 1")
+                .bind(user_token.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row)
     }
 
     /// Every recorded change of the payee's W-9 / W-8 TIN, oldest first.
