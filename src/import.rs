@@ -5,23 +5,78 @@
 //! by `internal_user_id` through MassPay's user lookup; then all rows are written in one
 //! transaction (`--dry-run` shows the changes and writes nothing). Every problem names the sheet,
 //! row and column; the good rows still import.
+//!
+//! One payee, one TIN per import: rows that reach the same payee (by any key) with different
+//! TINs are all refused, naming every row. A blank cell never erases a stored value
+//! (`--clear FIELD` does). A W-9 TIN that differs from MassPay's `tax_id` is imported (the W-9
+//! wins) and reported as `tin_differs_from_api`. Every TIN change is recorded
+//! ([`forms_history`]).
 
 use crate::source::{Source, SourceArgs};
 use anyhow::{Context, Result};
-use masspay_tax_import::{ColumnMap, ImportOptions, TaxFormRecord, read_file};
+use masspay_tax_import::{ColumnMap, ImportOptions, TaxFormRecord, conflict_reason, read_file};
 use masspay_tax_rules::tin::TinRules;
 use masspay_tax_store::Store;
-use masspay_tax_store::tax_forms::{Link, TaxFormRow};
+use masspay_tax_store::tax_forms::{
+    CLEARABLE_FIELDS, ImportWrite, Link, TaxFormRow, TinHistoryEntry,
+};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
+
+/// One column the import used: `field ← header (letter)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PlanColumn {
+    pub sheet: String,
+    pub field: String,
+    pub header: String,
+    pub letter: String,
+}
+
+/// What the import does (or, in a dry run, would do) to one payee's stored form. Last four
+/// digits only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PayeePlan {
+    pub user_token: String,
+    /// `Sheet row N` the form comes from.
+    pub from: String,
+    /// `insert` (no form on file yet) or `update`.
+    pub action: String,
+    pub tin_old_last4: Option<String>,
+    pub tin_new_last4: Option<String>,
+    /// Field names only, never values.
+    pub fields_changed: Vec<String>,
+}
+
+/// A W-9 TIN that is not the `tax_id` MassPay holds for the payee (the W-9 wins).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TinDiffers {
+    pub user_token: String,
+    pub from: String,
+    pub api_last4: Option<String>,
+    pub w9_last4: Option<String>,
+}
+
+/// `import tax-forms` arguments besides the file.
+#[derive(Debug, Clone, Default)]
+pub struct ImportArgs {
+    /// `--map FIELD=HEADER`.
+    pub maps: Vec<String>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--clear FIELD` (repeatable): fields to empty on every payee of the file.
+    pub clear: Vec<String>,
+}
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
     pub file: String,
     pub dry_run: bool,
     pub sheets_read: Vec<String>,
+    /// Rows read as forms (rows with problems are counted in `rows_with_problems`).
     pub rows_read: usize,
+    /// Rows not imported because of a problem.
+    pub rows_with_problems: usize,
     pub inserted: usize,
     pub updated: usize,
     pub unchanged: usize,
@@ -32,6 +87,90 @@ pub struct ImportReport {
     pub notes: Vec<String>,
     /// `user_token: field, field` (names only, never values).
     pub changes: Vec<String>,
+    /// The column mapping used: field ← header (column letter), per sheet.
+    pub columns: Vec<PlanColumn>,
+    /// Per payee: old → new last four of the TIN and the fields changed.
+    pub plan: Vec<PayeePlan>,
+    /// W-9 TINs that differ from MassPay's `tax_id` (also in `warnings`).
+    pub tin_differs_from_api: Vec<TinDiffers>,
+    /// Fields cleared (`--clear`).
+    pub cleared: Vec<String>,
+}
+
+impl ImportReport {
+    /// The process exit code: 3 when a row was not imported, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.problems.is_empty() { 0 } else { 3 }
+    }
+
+    /// The text the CLI prints (also for `--dry-run`): the summary line, the column mapping,
+    /// the per-payee plan, then problems, warnings and notes.
+    pub fn render_text(&self) -> String {
+        use std::fmt::Write;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "{}{}: {} row(s) read from {} ({} with problems): {} new, {} updated, {} unchanged",
+            if self.dry_run {
+                "DRY RUN (nothing written) "
+            } else {
+                ""
+            },
+            self.file,
+            self.rows_read,
+            self.sheets_read.join(", "),
+            self.rows_with_problems,
+            self.inserted,
+            self.updated,
+            self.unchanged,
+        );
+        if !self.columns.is_empty() {
+            let _ = writeln!(o, "  columns:");
+            for c in &self.columns {
+                let _ = writeln!(
+                    o,
+                    "    {:<20} <- {} ({}) [{}]",
+                    c.field, c.header, c.letter, c.sheet
+                );
+            }
+        }
+        if !self.plan.is_empty() {
+            let _ = writeln!(o, "  changes:");
+            for p in &self.plan {
+                let l4 = |v: &Option<String>| {
+                    v.as_deref()
+                        .map_or_else(|| "none".to_string(), |l| format!("…{l}"))
+                };
+                let tin = if p.tin_old_last4 != p.tin_new_last4 {
+                    format!(" TIN {} -> {};", l4(&p.tin_old_last4), l4(&p.tin_new_last4))
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    o,
+                    "    {} ({}): {}{} {}",
+                    p.user_token,
+                    p.from,
+                    p.action,
+                    tin,
+                    p.fields_changed.join(", ")
+                );
+            }
+        }
+        for c in &self.cleared {
+            let _ = writeln!(o, "  cleared: {c}");
+        }
+        for p in &self.problems {
+            let _ = writeln!(o, "  problem: {p}");
+        }
+        for w in &self.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        for n in &self.notes {
+            let _ = writeln!(o, "  note: {n}");
+        }
+        o
+    }
 }
 
 /// The store-side row for an imported record linked to `user_token`.
@@ -73,26 +212,72 @@ pub async fn import_tax_forms(
     dry_run: bool,
     source: &SourceArgs,
 ) -> Result<ImportReport> {
-    let columns = ColumnMap::parse(maps.iter().map(String::as_str)).context("--map")?;
+    let args = ImportArgs {
+        maps: maps.to_vec(),
+        dry_run,
+        clear: Vec::new(),
+    };
+    import_tax_forms_with(store, tin_rules, path, &args, source).await
+}
+
+/// `import tax-forms FILE [--map F=H]... [--dry-run] [--clear FIELD]...`. A file that cannot be
+/// read is an error whose [`masspay_tax_import::ImportError::exit_code`] says 1 or 3.
+pub async fn import_tax_forms_with(
+    store: &Store,
+    tin_rules: &TinRules,
+    path: &Path,
+    args: &ImportArgs,
+    source: &SourceArgs,
+) -> Result<ImportReport> {
+    let dry_run = args.dry_run;
+    for c in &args.clear {
+        if !CLEARABLE_FIELDS.contains(&c.as_str()) {
+            anyhow::bail!(
+                "--clear {c:?}: not a field that can be cleared; one of: {}",
+                CLEARABLE_FIELDS.join(", ")
+            );
+        }
+    }
+    let columns = ColumnMap::parse(args.maps.iter().map(String::as_str)).context("--map")?;
     let options = ImportOptions {
         columns,
         tin_rules: tin_rules.clone(),
+        require_tin_column: true,
         ..ImportOptions::default()
     };
     let read = read_file(path, &options)?;
     let file = path.display().to_string();
+    let problem_rows: std::collections::HashSet<(String, usize)> = read
+        .problems
+        .iter()
+        .map(|p| (p.sheet.clone(), p.row))
+        .collect();
     let mut report = ImportReport {
         file: file.clone(),
         dry_run,
         sheets_read: read.sheets_read().iter().map(|s| s.to_string()).collect(),
-        rows_read: read.records.len() + read.problems.len(),
+        rows_read: read.records.len(),
+        rows_with_problems: problem_rows.len(),
         notes: read.notes.clone(),
         problems: read.problems.iter().map(ToString::to_string).collect(),
+        columns: read
+            .sheets
+            .iter()
+            .flat_map(|s| {
+                s.columns.iter().map(|c| PlanColumn {
+                    sheet: s.name.clone(),
+                    field: c.field.name().to_string(),
+                    header: c.header.clone(),
+                    letter: c.letter.clone(),
+                })
+            })
+            .collect(),
+        cleared: args.clear.clone(),
         ..Default::default()
     };
     let mut api: Option<Source> = None;
-    let mut rows: Vec<TaxFormRow> = Vec::new();
-    let mut linked: HashMap<String, (String, usize)> = HashMap::new();
+    // Each record linked to its payee first; conflicts are decided per payee afterwards.
+    let mut by_token: Vec<(String, &TaxFormRecord)> = Vec::new();
     for rec in &read.records {
         let at = format!("{} row {}", rec.sheet, rec.row);
         let mut link = store
@@ -127,20 +312,87 @@ pub async fn import_tax_forms(
                 continue;
             }
         };
-        if let Some((first_at, idx)) = linked.get(&token) {
-            report.problems.push(format!(
-                "{at}: links to the same payee ({token}) as {first_at}; this later row replaces it"
-            ));
-            rows[*idx] = to_row(rec, token.clone(), &file);
+        by_token.push((token, rec));
+    }
+    // One payee, one TIN: rows that reach one payee through different keys (a token on one
+    // row, an email on another) are grouped here.
+    let mut groups: Vec<(String, Vec<&TaxFormRecord>)> = Vec::new();
+    for (token, rec) in by_token {
+        match groups.iter_mut().find(|(t, _)| *t == token) {
+            Some((_, g)) => g.push(rec),
+            None => groups.push((token, vec![rec])),
+        }
+    }
+    let mut rows: Vec<TaxFormRow> = Vec::new();
+    let mut from: HashMap<String, String> = HashMap::new();
+    for (token, group) in groups {
+        let first = group[0];
+        let tins: std::collections::HashSet<&str> =
+            group.iter().filter_map(|r| r.tin.as_deref()).collect();
+        if tins.len() > 1 {
+            let rows_named: Vec<(String, usize)> =
+                group.iter().map(|r| (r.sheet.clone(), r.row)).collect();
+            let reason = conflict_reason(&rows_named);
+            for r in &group {
+                report
+                    .problems
+                    .push(format!("{} row {}: {reason}", r.sheet, r.row));
+            }
+            report.rows_read -= group.len();
+            report.rows_with_problems += group.len();
             continue;
         }
-        for w in &rec.warnings {
-            report.warnings.push(format!("{at}: {w}"));
+        let first_at = format!("{} row {}", first.sheet, first.row);
+        for r in &group[1..] {
+            report.problems.push(format!(
+                "{} row {}: links to the same payee ({token}) as {first_at}; only {first_at} is imported",
+                r.sheet, r.row
+            ));
+            report.rows_read -= 1;
+            report.rows_with_problems += 1;
         }
-        linked.insert(token.clone(), (at, rows.len()));
-        rows.push(to_row(rec, token, &file));
+        for w in &first.warnings {
+            report.warnings.push(format!("{first_at}: {w}"));
+        }
+        if let Some(tin) = first.tin.as_deref()
+            && first.form_type == masspay_tax_import::FormType::W9
+            && let Some((Some(api_hash), api_last4)) = store.payee_api_tin(&token).await?
+        {
+            let digits: String = tin.chars().filter(char::is_ascii_digit).collect();
+            if store.vault().tin_hash(&digits) != api_hash {
+                report.warnings.push(format!(
+                    "{first_at}: tin_differs_from_api: the W-9 TIN (…{}) is not the tax_id MassPay holds (…{}); the W-9's is used",
+                    first.tin_last4().unwrap_or(""),
+                    api_last4.as_deref().unwrap_or("")
+                ));
+                report.tin_differs_from_api.push(TinDiffers {
+                    user_token: token.clone(),
+                    from: first_at.clone(),
+                    api_last4,
+                    w9_last4: first.tin_last4().map(str::to_string),
+                });
+            }
+        }
+        from.insert(token.clone(), first_at);
+        rows.push(to_row(first, token, &file));
     }
-    let outcome = store.import_tax_forms(&rows, dry_run).await?;
+    let write = ImportWrite {
+        dry_run,
+        clear: args.clear.clone(),
+    };
+    let outcome = store.import_tax_forms_with(&rows, &write).await?;
+    report.plan = outcome
+        .changes
+        .iter()
+        .map(|c| PayeePlan {
+            user_token: c.user_token.clone(),
+            from: from.get(&c.user_token).cloned().unwrap_or_default(),
+            action: if c.inserted { "insert" } else { "update" }.to_string(),
+            tin_old_last4: c.old_tin_last4.clone(),
+            tin_new_last4: c.new_tin_last4.clone(),
+            fields_changed: c.fields_changed.iter().map(|f| f.to_string()).collect(),
+        })
+        .collect();
     report.inserted = outcome.inserted;
     report.updated = outcome.updated;
     report.unchanged = outcome.unchanged;
@@ -156,4 +408,83 @@ pub async fn import_tax_forms(
         })
         .collect();
     Ok(report)
+}
+
+/// `forms history USER_TOKEN`: the payee's current form (last four only) and every recorded
+/// change of its TIN, oldest first.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FormsHistory {
+    pub user_token: String,
+    /// `W-9`, `W-8BEN`, ... of the form on file, if any.
+    pub form_type: Option<String>,
+    pub tin_last4: Option<String>,
+    /// `file, sheet row N` of the form on file.
+    pub from: Option<String>,
+    pub imported_at: Option<String>,
+    pub changes: Vec<TinHistoryEntry>,
+}
+
+impl FormsHistory {
+    /// The text the CLI prints.
+    pub fn render_text(&self) -> String {
+        use std::fmt::Write;
+        let mut o = String::new();
+        match &self.form_type {
+            Some(f) => {
+                let _ = writeln!(
+                    o,
+                    "{}: {} on file, TIN {} (from {}, imported {})",
+                    self.user_token,
+                    f,
+                    self.tin_last4
+                        .as_deref()
+                        .map_or_else(|| "none".into(), |l| format!("…{l}")),
+                    self.from.as_deref().unwrap_or("?"),
+                    self.imported_at.as_deref().unwrap_or("?")
+                );
+            }
+            None => {
+                let _ = writeln!(o, "{}: no W-9 / W-8 on file", self.user_token);
+            }
+        }
+        if self.changes.is_empty() {
+            let _ = writeln!(o, "  no TIN change recorded");
+        }
+        for c in &self.changes {
+            let l4 = |v: &Option<String>| {
+                v.as_deref()
+                    .map_or_else(|| "none".to_string(), |l| format!("…{l}"))
+            };
+            let _ = writeln!(
+                o,
+                "  {}  {} -> {}  {}, {} row {}",
+                c.changed_at,
+                l4(&c.old_last4),
+                l4(&c.new_last4),
+                c.source_file,
+                c.source_sheet,
+                c.source_row
+            );
+        }
+        o
+    }
+}
+
+/// `forms history USER_TOKEN`.
+pub async fn forms_history(store: &Store, user_token: &str) -> Result<FormsHistory> {
+    let current = store.tax_form(user_token).await?;
+    let changes = store.tin_history(user_token).await?;
+    Ok(FormsHistory {
+        user_token: user_token.to_string(),
+        form_type: current.as_ref().map(|c| c.form.form_type.clone()),
+        tin_last4: current.as_ref().and_then(|c| c.tin_last4.clone()),
+        from: current.as_ref().map(|c| {
+            format!(
+                "{}, {} row {}",
+                c.form.source_file, c.form.source_sheet, c.form.source_row
+            )
+        }),
+        imported_at: current.as_ref().map(|c| c.imported_at.clone()),
+        changes,
+    })
 }

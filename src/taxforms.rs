@@ -1,5 +1,15 @@
 //! W-9 / W-8 data imported into the store, as the report and the audit use it: an imported
-//! W-9's TIN and declared type win over MassPay's untyped `tax_id`.
+//! W-9's TIN and its type win over MassPay's untyped `tax_id`.
+//!
+//! The type read back is the form's own evidence: the declared type, else the type the import
+//! resolved from the TIN's written form (`AAA-GG-SSSS` → SSN/ITIN/ATIN, `PP-NNNNNNN` → EIN) or
+//! from the W-9 box it came from; a bare 9-digit number stays untyped.
+//!
+//! For the audit (wired by the CLI): [`FormInfo::form_kind`] gives `tin_source` (`w9` / `w8`;
+//! `api` when no form TIN is used, see [`tin_info`]); [`FormInfo::business_name`] (W-9 line 2)
+//! and [`FormInfo::tax_classification`] (line 3a) feed the name control and the name-and-TIN-type
+//! warnings (an entity classification with an EIN is not "an individual with an EIN");
+//! [`FormInfo::tin_differs_from_api`] is the `tin_differs_from_api` warning.
 
 use crate::report::TinInfo;
 use anyhow::Result;
@@ -17,7 +27,10 @@ pub struct FormInfo {
     pub entity_type: Option<String>,
     /// Secret.
     pub tin: Option<String>,
+    /// The declared type, else the type resolved from the form's evidence (never `Unknown`).
     pub declared: Option<TinType>,
+    /// W-9 line 3a parsed (`entity_type`'s code read back).
+    pub tax_classification: Option<masspay_tax_import::EntityType>,
     pub exempt_payee_code: Option<String>,
     pub country_of_residence: Option<String>,
 }
@@ -32,6 +45,37 @@ impl fmt::Debug for FormInfo {
 }
 
 impl FormInfo {
+    /// `w9` or `w8`: the `tin_source` of a TIN taken from this form.
+    pub fn form_kind(&self) -> &'static str {
+        if self.is_w9() { "w9" } else { "w8" }
+    }
+
+    /// The classification is an entity (corporation, partnership, trust/estate, LLC taxed as
+    /// C/S/P): the payee is named by its business and should have an EIN.
+    pub fn is_entity(&self) -> bool {
+        self.tax_classification
+            .as_ref()
+            .is_some_and(masspay_tax_import::EntityType::expects_ein)
+    }
+
+    /// The name to build the IRS name control from: for an entity, the business name (line 2)
+    /// when given, else line 1; for an individual, line 1.
+    pub fn name_for_name_control(&self) -> &str {
+        match &self.business_name {
+            Some(b) if self.is_entity() && !b.trim().is_empty() => b,
+            _ => &self.legal_name,
+        }
+    }
+
+    /// The form's TIN is not the `tax_id` MassPay holds for the payee (both present).
+    pub fn tin_differs_from_api(&self, p: &StoredPayee) -> bool {
+        let d = |t: &str| t.chars().filter(char::is_ascii_digit).collect::<String>();
+        match (self.tin.as_deref(), p.tin()) {
+            (Some(f), Some(a)) => d(f) != d(a),
+            _ => false,
+        }
+    }
+
     pub fn is_w9(&self) -> bool {
         self.form_type.eq_ignore_ascii_case("W-9") || self.form_type.eq_ignore_ascii_case("W9")
     }
@@ -73,7 +117,7 @@ pub fn tin_info<'a>(p: &'a StoredPayee, form: Option<&'a FormInfo>) -> TinInfo<'
         Some(f) if f.tin.is_some() => TinInfo {
             text: f.tin.as_deref(),
             declared: f.declared,
-            source: "w9",
+            source: f.form_kind(),
         },
         _ => TinInfo {
             text: p.tin(),

@@ -17,10 +17,17 @@ pub async fn load(store: &Store) -> Result<FormIndex> {
             .into_iter()
             .map(|(token, s)| {
                 let f = s.form;
-                let declared = f
-                    .declared_tin_type
+                // The declared type, else the one the import resolved from the form's own
+                // evidence (written form, W-9 box); a bare number's `unknown` stays untyped.
+                let declared = [f.declared_tin_type.as_deref(), f.tin_type.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| TinType::from_str(t).ok())
+                    .find(|&t| t != TinType::Unknown);
+                let tax_classification = f
+                    .entity_type
                     .as_deref()
-                    .and_then(|t| TinType::from_str(t).ok());
+                    .and_then(masspay_tax_import::EntityType::from_code);
                 let info = FormInfo {
                     form_type: f.form_type,
                     legal_name: f.legal_name,
@@ -28,6 +35,7 @@ pub async fn load(store: &Store) -> Result<FormIndex> {
                     entity_type: f.entity_type,
                     tin: f.tin,
                     declared,
+                    tax_classification,
                     exempt_payee_code: f.exempt_payee_code,
                     country_of_residence: f.country_of_residence,
                 };

@@ -46,8 +46,9 @@ async fn fixture_into_the_store() {
             other => unlinked.push((rec.row, other)),
         }
     }
-    // usr_edge_foreign_deu was not synced into this store.
-    assert_eq!(unlinked, vec![(18, Link::NotFound)]);
+    // usr_edge_foreign_deu was not synced into this store, nor usr_edge_unicode_zoe (row 14,
+    // imported since issue 6: its unreadable signature date is a warning, not a problem).
+    assert_eq!(unlinked, vec![(14, Link::NotFound), (18, Link::NotFound)]);
     assert_eq!(rows.len(), 6);
 
     let dry = store.import_tax_forms(&rows, true).await.unwrap();
@@ -91,4 +92,145 @@ fn the_shipped_settings_template_parses() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("templates/masspay-tax.toml");
     let s = masspay_tax::config::load(Some(&path)).unwrap();
     assert_eq!(s.thresholds.nec(2026).unwrap().to_string(), "2000.00");
+}
+
+/// Issue 6 in the store: types read back without a type column, a blank re-import keeps the
+/// TIN, `--clear tin` clears it, every TIN change is in the history, the dry run's plan.
+#[tokio::test]
+async fn reimports_never_erase_and_tin_changes_are_recorded() {
+    use masspay_tax_rules::tin::TinType;
+    use masspay_tax_store::tax_forms::ImportWrite;
+    let sheets = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/import/tests/sheets");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &format!("sqlite://{}", dir.path().join("s.db").display()),
+        &KeySource::Hex("11".repeat(32)),
+    )
+    .await
+    .unwrap();
+    for token in [
+        "usr_type_ssn",
+        "usr_type_ein",
+        "usr_type_itin",
+        "usr_type_bare",
+    ] {
+        sqlx::query("INSERT INTO payees (user_token, email, updated_run_id) VALUES ($1, '', 0)")
+            .bind(token.to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let read = read_file(
+        &sheets.join("no-type-column.csv"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    let rows: Vec<_> = read
+        .records
+        .iter()
+        .map(|r| to_row(r, r.user_token.clone().unwrap(), "no-type-column.csv"))
+        .collect();
+    store.import_tax_forms(&rows, false).await.unwrap();
+
+    // Types from the written form are read back for the audit and the 1099.
+    let forms = masspay_tax::taxforms::FormIndex::load(&store)
+        .await
+        .unwrap();
+    assert_eq!(
+        forms.get("usr_type_ssn").unwrap().declared,
+        Some(TinType::Ssn)
+    );
+    assert_eq!(
+        forms.get("usr_type_ein").unwrap().declared,
+        Some(TinType::Ein)
+    );
+    assert_eq!(
+        forms.get("usr_type_itin").unwrap().declared,
+        Some(TinType::Itin)
+    );
+    assert_eq!(forms.get("usr_type_bare").unwrap().declared, None);
+    assert_eq!(forms.get("usr_type_ssn").unwrap().form_kind(), "w9");
+
+    // A later sheet with a blank TIN keeps the stored one.
+    let mut blank = rows[0].clone();
+    blank.tin = None;
+    blank.tin_type = None;
+    blank.source_file = "later.csv".into();
+    let out = store
+        .import_tax_forms(&[blank.clone()], false)
+        .await
+        .unwrap();
+    assert_eq!(out.unchanged, 1);
+    let kept = store.tax_form("usr_type_ssn").await.unwrap().unwrap();
+    assert_eq!(kept.tin_last4.as_deref(), Some("3783"));
+    assert_eq!(kept.form.tin_type.as_deref(), Some("ssn"));
+
+    // A new TIN: the dry run's plan shows old → new last four; nothing is written.
+    let mut changed = rows[0].clone();
+    changed.tin = Some("436253784".into());
+    changed.source_file = "fix.csv".into();
+    changed.source_row = 9;
+    let dry = store
+        .import_tax_forms_with(
+            &[changed.clone()],
+            &ImportWrite {
+                dry_run: true,
+                clear: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(dry.changes[0].old_tin_last4.as_deref(), Some("3783"));
+    assert_eq!(dry.changes[0].new_tin_last4.as_deref(), Some("3784"));
+    assert_eq!(dry.changes[0].fields_changed, vec!["tin"]);
+    assert_eq!(store.tin_history("usr_type_ssn").await.unwrap().len(), 1);
+    store.import_tax_forms(&[changed], false).await.unwrap();
+
+    // --clear tin empties it (and its type).
+    let cleared = store
+        .import_tax_forms_with(
+            &[blank],
+            &ImportWrite {
+                dry_run: false,
+                clear: vec!["tin".into()],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.updated, 1);
+    let now = store.tax_form("usr_type_ssn").await.unwrap().unwrap();
+    assert_eq!(now.form.tin, None);
+    assert_eq!(now.form.tin_type, None);
+
+    // Every change, with its file and row, last four only.
+    let h = masspay_tax::import::forms_history(&store, "usr_type_ssn")
+        .await
+        .unwrap();
+    let steps: Vec<_> = h
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.source_file.as_str(),
+                c.old_last4.as_deref(),
+                c.new_last4.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("no-type-column.csv", None, Some("3783")),
+            ("fix.csv", Some("3783"), Some("3784")),
+            ("later.csv", Some("3784"), None),
+        ]
+    );
+    assert_eq!(h.changes[1].source_row, 9);
+    let text = h.render_text();
+    assert!(
+        text.contains("…3783 -> …3784  fix.csv, no-type-column row 9"),
+        "{text}"
+    );
+    assert!(!text.contains("436253784"));
+    store.close().await;
 }

@@ -31,6 +31,11 @@ pub enum Field {
     Tin,
     /// The TIN type the form declares (SSN, ITIN, ATIN, EIN).
     TinType,
+    /// The W-9 Part I SSN box, when a sheet keeps SSN and EIN in separate columns (secret): an
+    /// individual number (SSN, or ITIN/ATIN by its digits).
+    TinSsn,
+    /// The W-9 Part I EIN box (secret).
+    TinEin,
     /// W-9 line 4: exempt payee code (1-13).
     ExemptPayeeCode,
     /// Street address.
@@ -65,7 +70,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order columns are reported.
-    pub const ALL: [Field; 26] = [
+    pub const ALL: [Field; 28] = [
         Field::UserToken,
         Field::InternalUserId,
         Field::Email,
@@ -77,6 +82,8 @@ impl Field {
         Field::EntityType,
         Field::Tin,
         Field::TinType,
+        Field::TinSsn,
+        Field::TinEin,
         Field::ExemptPayeeCode,
         Field::Address1,
         Field::Address2,
@@ -108,6 +115,8 @@ impl Field {
             Field::EntityType => "entity_type",
             Field::Tin => "tin",
             Field::TinType => "tin_type",
+            Field::TinSsn => "tin_ssn",
+            Field::TinEin => "tin_ein",
             Field::ExemptPayeeCode => "exempt_payee_code",
             Field::Address1 => "address1",
             Field::Address2 => "address2",
@@ -158,6 +167,8 @@ impl Field {
                 "masspaytoken",
                 "payeetoken",
                 "usrtoken",
+                "masspayid",
+                "masspayuserid",
                 "token",
             ],
             Field::InternalUserId => &[
@@ -169,6 +180,13 @@ impl Field {
                 "vendorid",
                 "externalid",
                 "employeeid",
+                "supplierid",
+                "suppliernumber",
+                "vendornumber",
+                "vendorno",
+                "vendorcode",
+                "payeenumber",
+                "contractornumber",
                 "userid",
             ],
             Field::Email => &[
@@ -177,6 +195,16 @@ impl Field {
                 "payeeemail",
                 "contractoremail",
                 "useremail",
+                "vendoremail",
+                "vendoremailaddress",
+                "supplieremail",
+                "supplieremailaddress",
+                "workemail",
+                "contactemail",
+                "contactemailaddress",
+                "primaryemail",
+                "emailid",
+                "emailaddr",
                 "mail",
             ],
             Field::FormType => &[
@@ -200,6 +228,11 @@ impl Field {
                 "taxpayername",
                 "contractorname",
                 "vendorname",
+                "suppliername",
+                "vendorlegalname",
+                "supplierlegalname",
+                "legalentityname",
+                "nameline1",
                 "nameofindividualwhoisthebeneficialowner",
                 "nameofindividualororganization",
                 "nameoforganizationthatisthebeneficialowner",
@@ -244,7 +277,24 @@ impl Field {
                 "taxidnumber",
                 "taxidentificationnumber",
                 "federaltaxid",
+                "federaltaxidnumber",
+                "federalidnumber",
+                "federalid",
+                "federalidentificationnumber",
+                "fedid",
+                "fedtaxid",
                 "ustaxid",
+                "vendortaxid",
+                "vendortin",
+                "suppliertaxid",
+                "suppliertin",
+                "payeetin",
+                "payeetaxid",
+                "recipienttin",
+                "recipienttaxid",
+                "tinssn",
+                "tinein",
+                "tinssnein",
                 "ssnein",
                 "ssnorein",
                 "einssn",
@@ -252,10 +302,23 @@ impl Field {
                 "ssnitin",
                 "ssnoritin",
                 "ssnitinein",
+                "taxnumber",
+            ],
+            Field::TinSsn => &[
                 "ssn",
+                "socialsecuritynumber",
+                "socialsecurityno",
+                "ssnno",
+                "ssnnumber",
+            ],
+            Field::TinEin => &[
                 "ein",
                 "fein",
-                "taxnumber",
+                "employeridentificationnumber",
+                "employeridnumber",
+                "employerid",
+                "einnumber",
+                "einno",
             ],
             Field::TinType => &[
                 "tintype",
@@ -311,7 +374,13 @@ impl Field {
                 "postal",
                 "zip4",
             ],
-            Field::Country => &["country", "countrycode", "addresscountry"],
+            Field::Country => &[
+                "country",
+                "countrycode",
+                "addresscountry",
+                "countryregion",
+                "mailingcountry",
+            ],
             Field::SignatureDate => &[
                 "signaturedate",
                 "datesigned",
@@ -384,7 +453,58 @@ const CONTAINS: &[(&str, Field)] = &[
     ("emailaddress", Field::Email),
     ("signaturedate", Field::SignatureDate),
     ("datesigned", Field::SignatureDate),
+    ("email", Field::Email),
+    ("taxid", Field::Tin),
 ];
+
+/// Header words so generic that another column naming the same field more precisely wins
+/// over them (with a note) instead of making the import stop.
+const WEAK: &[&str] = &[
+    "token",
+    "userid",
+    "mail",
+    "form",
+    "name",
+    "company",
+    "entity",
+    "classification",
+    "street",
+    "address",
+    "unit",
+    "apt",
+    "suite",
+    "st",
+    "region",
+    "postal",
+    "date",
+    "signed",
+    "citizenship",
+    "treaty",
+    "article",
+    "rate",
+    "exemptions",
+    "idtype",
+];
+
+/// Whether a header matches its field only through a generic word ([`WEAK`]) or a phrase inside
+/// a long header.
+pub(crate) fn is_weak_header(raw: &str) -> bool {
+    let bracketless = strip_brackets(raw);
+    let keys = [
+        header_key(raw),
+        header_key(&bracketless),
+        header_key(strip_line_number(&bracketless)),
+    ];
+    let exact = keys.iter().find(|k| {
+        Field::ALL
+            .iter()
+            .any(|f| f.header_variants().contains(&k.as_str()))
+    });
+    match exact {
+        Some(k) => WEAK.contains(&k.as_str()),
+        None => true,
+    }
+}
 
 /// Lower-case letters and digits only: `"E-mail Address"` → `"emailaddress"`.
 pub fn header_key(s: &str) -> String {

@@ -13,6 +13,20 @@ use std::collections::{HashMap, HashSet};
 /// Cell positions (0-based absolute row, column) that hold a formula.
 pub(crate) type Formulas = HashSet<(usize, usize)>;
 
+/// What a reader knows about a sheet beyond its cell values.
+#[derive(Debug, Default)]
+pub(crate) struct SheetExtras {
+    /// Cells holding a formula.
+    pub(crate) formulas: Formulas,
+    /// Hidden columns (0-based), ignored.
+    pub(crate) hidden_columns: HashSet<usize>,
+    /// Cells whose number format shows a 9-digit number's leading zeros (0-based row, column).
+    pub(crate) zero_padded: HashSet<(usize, usize)>,
+    /// Whether the reader knows number formats at all (`.xlsx`); when it does not, a number
+    /// that lost leading zeros cannot be repaired.
+    pub(crate) formats_known: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Column {
     idx: usize,
@@ -45,30 +59,59 @@ struct Candidate {
     layout: Layout,
     notes: Vec<String>,
     overridden: HashSet<Field>,
+    /// A field two columns match equally well, with the columns.
+    ambiguous: Option<(Field, Vec<String>)>,
 }
 
 /// Collects records and problems across the sheets of one file.
 pub(crate) struct Importer<'o> {
     opts: &'o ImportOptions,
+    kind: crate::FileKind,
     today: NaiveDate,
     result: ImportResult,
-    /// (field, normalised key) → (sheet, row) of the first row holding it.
-    seen: HashMap<(Field, String), (String, usize)>,
+    /// (field, normalised key) → (sheet, row, TIN) of the first row holding it.
+    seen: HashMap<(Field, String), (String, usize, Option<String>)>,
+    /// Rows that link to one payee with different TINs: groups of (sheet, row).
+    pub(crate) conflicts: Vec<Vec<(String, usize)>>,
     overrides_found: HashSet<Field>,
     sheets_looked_at: Vec<String>,
+    /// The first error that refuses the whole file (reported by `finish`).
+    fatal: Option<ImportError>,
+    /// Sheets that could not be read at all.
+    unreadable: Vec<String>,
 }
 
 impl<'o> Importer<'o> {
-    pub(crate) fn new(opts: &'o ImportOptions) -> Self {
+    pub(crate) fn new(opts: &'o ImportOptions, kind: crate::FileKind) -> Self {
         Importer {
             opts,
+            kind,
             today: opts
                 .today
                 .unwrap_or_else(|| chrono::Local::now().date_naive()),
             result: ImportResult::default(),
             seen: HashMap::new(),
+            conflicts: Vec::new(),
             overrides_found: HashSet::new(),
             sheets_looked_at: Vec::new(),
+            fatal: None,
+            unreadable: Vec::new(),
+        }
+    }
+
+    pub(crate) fn max_sheet_cells(&self) -> u64 {
+        self.opts.max_sheet_cells
+    }
+
+    /// Records a sheet the reader could not read (damaged XML, reader failure).
+    pub(crate) fn unreadable_sheet(&mut self, name: &str, why: String) {
+        self.unreadable.push(format!("sheet {name}: {why}"));
+        self.skip_sheet(name, format!("cannot be read: {why}"));
+    }
+
+    fn fail(&mut self, e: ImportError) {
+        if self.fatal.is_none() {
+            self.fatal = Some(e);
         }
     }
 
@@ -91,6 +134,16 @@ impl<'o> Importer<'o> {
     }
 
     pub(crate) fn finish(mut self) -> Result<ImportResult, ImportError> {
+        if let Some(e) = self.fatal.take() {
+            return Err(e);
+        }
+        if self.result.sheets.iter().all(|s| s.header_row.is_none()) && !self.unreadable.is_empty()
+        {
+            return Err(ImportError::Damaged {
+                kind: self.kind,
+                reason: self.unreadable.join("; "),
+            });
+        }
         if self.result.sheets.iter().all(|s| s.header_row.is_none()) {
             return Err(ImportError::NoHeaderRow {
                 sheets: self.sheets_looked_at,
@@ -105,6 +158,23 @@ impl<'o> Importer<'o> {
                 });
             }
         }
+        let read: Vec<String> = self
+            .result
+            .sheets
+            .iter()
+            .filter(|s| s.header_row.is_some())
+            .map(|s| s.name.clone())
+            .collect();
+        if self
+            .result
+            .sheets
+            .iter()
+            .filter(|s| s.header_row.is_some())
+            .all(|s| s.rows == 0)
+        {
+            return Err(ImportError::NoDataRows { sheets: read });
+        }
+        crate::conflicts::resolve(&mut self.result, &self.conflicts);
         self.result
             .problems
             .sort_by_key(|p| (sheet_pos(&self.result.sheets, &p.sheet), p.row));
@@ -117,7 +187,7 @@ impl<'o> Importer<'o> {
         &mut self,
         name: &str,
         rows: impl Iterator<Item = (usize, Vec<Cell>)>,
-        formulas: &Formulas,
+        extras: &SheetExtras,
     ) {
         self.sheets_looked_at.push(name.to_string());
         let mut rows = rows.filter(|(_, cells)| !cells.iter().all(Cell::is_blank));
@@ -128,7 +198,7 @@ impl<'o> Importer<'o> {
                 break;
             }
         }
-        let Some((hpos, layout)) = self.detect(name, &head) else {
+        let Some((hpos, layout)) = self.detect(name, &head, &extras.hidden_columns) else {
             self.skip_sheet(
                 name,
                 format!(
@@ -140,6 +210,17 @@ impl<'o> Importer<'o> {
             return;
         };
         let header_row = head[hpos].0;
+        let head_headers: Vec<String> = head[hpos]
+            .1
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !extras.hidden_columns.contains(i))
+            .filter_map(|(i, c)| {
+                c.header_text()
+                    .map(|h| format!("{h} ({})", column_letter(i)))
+            })
+            .collect();
+        let mut w9_rows = 0usize;
         let mut summary = SheetSummary {
             name: name.to_string(),
             header_row: Some(header_row),
@@ -178,22 +259,43 @@ impl<'o> Importer<'o> {
                 ));
                 continue;
             }
+            if let Some(text) = footer_text(&cells, &extras.hidden_columns) {
+                self.note(format!(
+                    "sheet {name} row {row}: {} looks like a total or footer line; skipped",
+                    echo(&text).unwrap_or_else(|| "the text".into())
+                ));
+                continue;
+            }
             summary.rows += 1;
             let mut ctx = RowCtx {
                 sheet: name,
                 row,
                 layout: &layout,
                 cells: &cells,
-                formulas,
+                extras,
                 problems: Vec::new(),
                 warnings: Vec::new(),
+                duplicate_of: None,
+                is_w9: false,
             };
             let record = self.validate(&mut ctx);
             let RowCtx {
                 mut problems,
                 warnings,
+                duplicate_of,
+                is_w9,
                 ..
             } = ctx;
+            if is_w9 {
+                w9_rows += 1;
+            }
+            if let Some((dsheet, drow)) = duplicate_of {
+                self.note(format!(
+                    "sheet {name} row {row}: the same form as {dsheet} row {drow}; read once"
+                ));
+                summary.rows -= 1;
+                continue;
+            }
             if problems.is_empty()
                 && let Some(mut rec) = record
             {
@@ -211,14 +313,29 @@ impl<'o> Importer<'o> {
                 self.result.problems.extend(problems);
             }
         }
+        let has_tin_col = [Field::Tin, Field::TinSsn, Field::TinEin]
+            .iter()
+            .any(|f| layout.by_field.contains_key(f));
+        if self.opts.require_tin_column && !has_tin_col && w9_rows > 0 {
+            let headers = head_headers;
+            self.fail(ImportError::NoTinColumn {
+                sheet: name.to_string(),
+                headers,
+            });
+        }
         self.result.sheets.push(summary);
     }
 
     /// Finds the header row among `head`; returns its index and the column layout.
-    fn detect(&mut self, sheet: &str, head: &[(usize, Vec<Cell>)]) -> Option<(usize, Layout)> {
+    fn detect(
+        &mut self,
+        sheet: &str,
+        head: &[(usize, Vec<Cell>)],
+        hidden: &HashSet<usize>,
+    ) -> Option<(usize, Layout)> {
         let mut best: Option<(usize, usize, Candidate)> = None;
         for (i, (_, cells)) in head.iter().enumerate() {
-            let cand = self.layout_of(cells);
+            let cand = self.layout_of(cells, hidden);
             let layout = &cand.layout;
             let has = |f| layout.by_field.contains_key(&f);
             let named = has(Field::LegalName) || (has(Field::FirstName) && has(Field::LastName));
@@ -238,17 +355,45 @@ impl<'o> Importer<'o> {
                 layout,
                 notes,
                 overridden,
+                ambiguous,
             },
         ) = best?;
         for n in notes {
             self.note(format!("sheet {sheet}: {n}"));
+        }
+        if let Some((field, columns)) = ambiguous {
+            self.fail(ImportError::AmbiguousColumns {
+                sheet: sheet.to_string(),
+                field,
+                columns,
+            });
+        }
+        let hidden_headers: Vec<String> = head[i]
+            .1
+            .iter()
+            .enumerate()
+            .filter(|(idx, c)| hidden.contains(idx) && !c.is_blank())
+            .filter_map(|(idx, c)| {
+                c.header_text()
+                    .map(|h| format!("{h} ({})", column_letter(idx)))
+            })
+            .collect();
+        if !hidden_headers.is_empty() {
+            self.note(format!(
+                "sheet {sheet}: hidden columns ignored: {}",
+                hidden_headers.join(", ")
+            ));
         }
         self.overrides_found.extend(overridden);
         let header_cells = &head[i].1;
         let unused: Vec<String> = header_cells
             .iter()
             .enumerate()
-            .filter(|(idx, c)| !c.is_blank() && !layout.columns.iter().any(|col| col.idx == *idx))
+            .filter(|(idx, c)| {
+                !c.is_blank()
+                    && !hidden.contains(idx)
+                    && !layout.columns.iter().any(|col| col.idx == *idx)
+            })
             .filter_map(|(idx, c)| {
                 c.header_text()
                     .map(|h| format!("{h} ({})", column_letter(idx)))
@@ -260,7 +405,10 @@ impl<'o> Importer<'o> {
                 unused.join(", ")
             ));
         }
-        if !layout.by_field.contains_key(&Field::Tin) {
+        if ![Field::Tin, Field::TinSsn, Field::TinEin]
+            .iter()
+            .any(|f| layout.by_field.contains_key(f))
+        {
             self.note(format!(
                 "sheet {sheet}: no TIN column; the forms are imported without TINs"
             ));
@@ -276,13 +424,17 @@ impl<'o> Importer<'o> {
     }
 
     /// Maps the cells of a candidate header row.
-    fn layout_of(&self, cells: &[Cell]) -> Candidate {
+    fn layout_of(&self, cells: &[Cell], hidden: &HashSet<usize>) -> Candidate {
         let map = &self.opts.columns;
         // field → (rank, column); rank 0 = an override
         let mut chosen: HashMap<Field, (usize, Column)> = HashMap::new();
         let mut notes = Vec::new();
         let mut overridden = HashSet::new();
+        let mut ambiguous: Option<(Field, Vec<String>)> = None;
         for (idx, cell) in cells.iter().enumerate() {
+            if hidden.contains(&idx) {
+                continue;
+            }
             let Some(header) = cell.header_text() else {
                 continue;
             };
@@ -305,6 +457,19 @@ impl<'o> Importer<'o> {
                 field,
             };
             match chosen.get(&field) {
+                // Two columns equally good for a field (two overrides cannot be: a field is
+                // mapped once): the import cannot choose.
+                Some((r, prev))
+                    if *r > 0
+                        && rank > 0
+                        && crate::columns::is_weak_header(&prev.header)
+                            == crate::columns::is_weak_header(&col.header) =>
+                {
+                    let entry = ambiguous.get_or_insert_with(|| (field, vec![prev.label()]));
+                    if entry.0 == field {
+                        entry.1.push(col.label());
+                    }
+                }
                 Some((r, prev)) if *r <= rank => notes.push(format!(
                     "column {} also looks like {field}; using column {} (use --map {field}=HEADER to choose)",
                     col.label(),
@@ -334,6 +499,7 @@ impl<'o> Importer<'o> {
             layout: Layout { columns, by_field },
             notes,
             overridden,
+            ambiguous,
         }
     }
 
@@ -365,23 +531,11 @@ impl<'o> Importer<'o> {
                     .into(),
             );
         }
-        for (field, value) in [
+        let keys = [
             (Field::UserToken, user_token.clone()),
             (Field::InternalUserId, internal_user_id.clone()),
             (Field::Email, email.as_ref().map(|e| e.to_lowercase())),
-        ] {
-            let Some(v) = value else { continue };
-            match self.seen.get(&(field, v.clone())) {
-                Some((sheet, row)) => ctx.error(
-                    field,
-                    format!("duplicate {field}: already on {sheet} row {row}"),
-                ),
-                None => {
-                    self.seen
-                        .insert((field, v), (ctx.sheet.to_string(), ctx.row));
-                }
-            }
-        }
+        ];
 
         // --- name -------------------------------------------------------------------------
         let legal_name = if ctx.layout.col(Field::LegalName).is_some() {
@@ -516,8 +670,8 @@ impl<'o> Importer<'o> {
         // --- exempt payee code ----------------------------------------------------------------
         let exempt_payee_code =
             ctx.text(Field::ExemptPayeeCode)
-                .and_then(|t| match t.trim().parse::<u8>() {
-                    Ok(n @ 1..=13) => Some(n.to_string()),
+                .and_then(|t| match exempt_code_number(&t) {
+                    Some(n @ 1..=13) => Some(n.to_string()),
                     _ => {
                         ctx.error(
                             Field::ExemptPayeeCode,
@@ -551,7 +705,7 @@ impl<'o> Importer<'o> {
         }
 
         // --- dates --------------------------------------------------------------------------
-        let signature_date = ctx.date(Field::SignatureDate);
+        let signature_date = ctx.date_or_warn(Field::SignatureDate);
         if let Some(d) = signature_date
             && d > self.today
         {
@@ -608,14 +762,20 @@ impl<'o> Importer<'o> {
             }
         }
 
-        Some(TaxFormRecord {
+        ctx.is_w9 = is_w9;
+        let tin_for_dups = tin.clone();
+        let rec = match (form_type, legal_name) {
+            (Some(form_type), Some(legal_name)) => Some((form_type, legal_name)),
+            _ => None,
+        }
+        .map(|(form_type, legal_name)| TaxFormRecord {
             sheet: ctx.sheet.to_string(),
             row: ctx.row,
             user_token,
             internal_user_id,
             email,
-            form_type: form_type?,
-            legal_name: legal_name?,
+            form_type,
+            legal_name,
             business_name,
             entity_type,
             tin,
@@ -634,7 +794,64 @@ impl<'o> Importer<'o> {
             date_of_birth,
             treaty_claim,
             warnings: Vec::new(),
-        })
+        });
+        self.check_duplicates(ctx, keys, tin_for_dups, rec.as_ref());
+        rec
+    }
+
+    /// One payee, one form: a later row with a link key (user token, internal id, email) of an
+    /// earlier row is refused, naming it; when both rows hold different TINs, all the rows
+    /// involved are refused (see [`crate::conflicts`]); an identical repeat is read once.
+    fn check_duplicates(
+        &mut self,
+        ctx: &mut RowCtx<'_>,
+        keys: [(Field, Option<String>); 3],
+        tin: Option<String>,
+        rec: Option<&TaxFormRecord>,
+    ) {
+        let here = (ctx.sheet.to_string(), ctx.row);
+        let mut conflict = false;
+        for (field, value) in keys {
+            let Some(v) = value else { continue };
+            let Some((sheet, row, prev_tin)) = self.seen.get(&(field, v.clone())).cloned() else {
+                self.seen
+                    .insert((field, v), (here.0.clone(), here.1, tin.clone()));
+                continue;
+            };
+            if tin.is_some() && prev_tin.is_some() && tin != prev_tin {
+                let prev = (sheet, row);
+                match self.conflicts.iter_mut().find(|g| g.contains(&prev)) {
+                    Some(g) => {
+                        if !g.contains(&here) {
+                            g.push(here.clone());
+                        }
+                    }
+                    None => self.conflicts.push(vec![prev, here.clone()]),
+                }
+                if !conflict {
+                    ctx.row_error(crate::conflicts::MARK.into());
+                    conflict = true;
+                }
+                continue;
+            }
+            if conflict {
+                continue;
+            }
+            let identical = ctx.problems.is_empty()
+                && rec.is_some_and(|r| {
+                    self.result.records.iter().any(|p| {
+                        p.sheet == sheet && p.row == row && crate::conflicts::same_form(p, r)
+                    })
+                });
+            if identical {
+                ctx.duplicate_of = Some((sheet, row));
+                return;
+            }
+            ctx.error(
+                field,
+                format!("duplicate {field}: already on {sheet} row {row}"),
+            );
+        }
     }
 
     /// The TIN cell: (9 digits if valid, resolved type).
@@ -644,15 +861,73 @@ impl<'o> Importer<'o> {
         declared: Option<TinType>,
         is_w9: bool,
     ) -> (Option<String>, Option<TinType>) {
-        let text = match ctx.cell(Field::Tin).cloned() {
+        // Which column holds it: the TIN column, else the W-9's SSN box or EIN box (the box is
+        // evidence of the type when the form declares none).
+        let boxes = [Field::TinSsn, Field::TinEin];
+        let field = if ctx.layout.col(Field::Tin).is_some()
+            && (ctx.present(Field::Tin) || ctx.is_formula(Field::Tin))
+        {
+            Field::Tin
+        } else {
+            let filled: Vec<Field> = boxes
+                .into_iter()
+                .filter(|&f| ctx.present(f) || ctx.is_formula(f))
+                .collect();
+            match filled.as_slice() {
+                [] => Field::Tin,
+                [one] => *one,
+                _ => {
+                    ctx.error(
+                        Field::TinEin,
+                        "both the SSN and the EIN box are filled; a W-9 gives one TIN: keep the \
+                         one the 1099 must show"
+                            .into(),
+                    );
+                    return (None, None);
+                }
+            }
+        };
+        let declared = declared.or(match field {
+            Field::TinSsn => Some(TinType::Ssn),
+            Field::TinEin => Some(TinType::Ein),
+            _ => None,
+        });
+        if ctx.is_formula(field) {
+            let kind = ctx.cached_kind(field);
+            ctx.error(
+                field,
+                format!(
+                    "the TIN cell holds a formula (its cached value is {kind}); type the TIN as \
+                     text"
+                ),
+            );
+            return (None, None);
+        }
+        let padded_format = ctx
+            .layout
+            .col(field)
+            .is_some_and(|c| ctx.extras.zero_padded.contains(&(ctx.row - 1, c.idx)));
+        let text = match ctx.cell(field).cloned() {
             None => None,
             Some(Cell::Number { whole, .. }) => match whole {
                 Some(w) if (0..1_000_000_000).contains(&w) => {
                     let shown = w.to_string().len();
                     let lost = 9 - shown;
+                    if lost > 0 && !padded_format {
+                        ctx.error(
+                            field,
+                            format!(
+                                "the TIN cell holds a number of {shown} digit(s) in a General \
+                                 (or other) number format, so leading zeros may be lost; a TIN \
+                                 has exactly 9: type it as text, or format the cell \
+                                 000-00-0000 / 00-0000000"
+                            ),
+                        );
+                        return (None, None);
+                    }
                     if lost > 2 {
                         ctx.error(
-                            Field::Tin,
+                            field,
                             format!(
                                 "the TIN cell holds a number of {shown} digit(s); a TIN has \
                                  exactly 9 (type it as text)"
@@ -662,10 +937,11 @@ impl<'o> Importer<'o> {
                     }
                     if lost > 0 {
                         ctx.warn(
-                            Field::Tin,
+                            field,
                             format!(
-                                "the cell holds a number, which dropped {lost} leading zero(s); \
-                                 restored to 9 digits: check it against the form"
+                                "the cell holds a number formatted to show 9 digits, which \
+                                 dropped {lost} leading zero(s); restored to 9 digits as the \
+                                 format shows them"
                             ),
                         );
                     }
@@ -673,7 +949,7 @@ impl<'o> Importer<'o> {
                 }
                 Some(w) if w >= 1_000_000_000 => {
                     ctx.error(
-                        Field::Tin,
+                        field,
                         format!(
                             "TIN has {} digit(s); a TIN has exactly 9",
                             w.to_string().len()
@@ -683,21 +959,21 @@ impl<'o> Importer<'o> {
                 }
                 _ => {
                     ctx.error(
-                        Field::Tin,
+                        field,
                         "the TIN cell holds a negative or fractional number; a TIN is 9 digits"
                             .into(),
                     );
                     return (None, None);
                 }
             },
-            Some(_) => ctx.text(Field::Tin),
+            Some(_) => ctx.text(field),
         };
-        if ctx.has_problem_for(&[Field::Tin]) {
+        if ctx.has_problem_for(&[field]) {
             return (None, None);
         }
         let Some(text) = text else {
-            if is_w9 && ctx.layout.col(Field::Tin).is_some() {
-                ctx.warn(Field::Tin, "a W-9 without a TIN".into());
+            if is_w9 && ctx.layout.col(field).is_some() {
+                ctx.warn(field, "a W-9 without a TIN".into());
             }
             return (None, None);
         };
@@ -705,7 +981,7 @@ impl<'o> Importer<'o> {
         match check.status {
             TinStatus::Valid => {
                 for w in &check.warnings {
-                    ctx.warn(Field::Tin, w.clone());
+                    ctx.warn(field, w.clone());
                 }
                 let digits = check.tin.as_ref().map(|t| t.digits().to_string());
                 (digits, Some(check.tin_type))
@@ -718,11 +994,11 @@ impl<'o> Importer<'o> {
                     }
                     _ => "no TIN".to_string(),
                 };
-                ctx.warn(Field::Tin, why);
+                ctx.warn(field, why);
                 (None, None)
             }
             TinStatus::Invalid | TinStatus::Malformed => {
-                ctx.error(Field::Tin, check.reasons.join("; "));
+                ctx.error(field, check.reasons.join("; "));
                 (None, None)
             }
         }
@@ -747,30 +1023,72 @@ fn plausible_email(e: &str) -> bool {
         && !domain.ends_with('.')
 }
 
-/// The United States (and its territories, which file W-9s too).
+/// The United States (and its territories, which file W-9s too): the rules crate's residency
+/// table decides codes (`US`, `USA`, `PRI`, ...); the spelled-out names a person types into a
+/// sheet are turned into the code first.
 pub(crate) fn is_us(country: &str) -> bool {
-    matches!(
-        header_key(country).as_str(),
-        "us" | "usa"
-            | "unitedstates"
-            | "unitedstatesofamerica"
-            | "america"
-            | "pr"
-            | "pri"
-            | "puertorico"
-            | "gu"
-            | "gum"
-            | "guam"
-            | "vi"
-            | "vir"
-            | "usvirginislands"
-            | "as"
-            | "asm"
-            | "americansamoa"
-            | "mp"
-            | "mnp"
-            | "northernmarianaislands"
-    )
+    use masspay_tax_rules::classify::{Residency, residency};
+    let code = match header_key(country).as_str() {
+        "unitedstates" | "unitedstatesofamerica" | "america" => "USA",
+        "puertorico" => "PRI",
+        "guam" => "GUM",
+        "usvirginislands" | "virginislandsus" => "VIR",
+        "americansamoa" => "ASM",
+        "northernmarianaislands" => "MNP",
+        // alpha-2 territory codes, until the rules crate reads them itself
+        "pr" => "PRI",
+        "gu" => "GUM",
+        "vi" => "VIR",
+        "as" => "ASM",
+        "mp" => "MNP",
+        _ => country,
+    };
+    residency(code) == Residency::Us
+}
+
+/// W-9 line 4 as people write it: `5`, `5 - A corporation`, `(5)`, `Code 5`.
+fn exempt_code_number(text: &str) -> Option<u8> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix("Code")
+        .or_else(|| t.strip_prefix("code"))
+        .unwrap_or(t)
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '(' || c == '#');
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    let rest = t[digits.len()..].trim_start();
+    let rest_ok = rest.is_empty()
+        || rest.starts_with(['-', '–', ')', ':', '.', ' '])
+        || rest.chars().next().is_some_and(char::is_alphabetic) && digits.is_empty();
+    if digits.is_empty() || digits.len() > 2 || !rest_ok {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// A row that is a total / footer line rather than a form: its only non-blank cell is text
+/// starting with "Total", "Grand total", "Count", "Number of" or "Sum".
+fn footer_text(cells: &[Cell], hidden: &HashSet<usize>) -> Option<String> {
+    let mut filled = cells
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| !hidden.contains(i) && !c.is_blank());
+    let (_, only) = filled.next()?;
+    if filled.next().is_some() {
+        return None;
+    }
+    let Cell::Text(t) = only else { return None };
+    let k = header_key(t);
+    [
+        "total",
+        "grandtotal",
+        "subtotal",
+        "count",
+        "numberof",
+        "sum",
+    ]
+    .iter()
+    .any(|p| k.starts_with(p))
+    .then(|| t.trim().to_string())
 }
 
 /// One row being validated.
@@ -779,9 +1097,13 @@ struct RowCtx<'a> {
     row: usize,
     layout: &'a Layout,
     cells: &'a [Cell],
-    formulas: &'a Formulas,
+    extras: &'a SheetExtras,
     problems: Vec<RowProblem>,
     warnings: Vec<String>,
+    /// An identical earlier row (the row is then read once).
+    duplicate_of: Option<(String, usize)>,
+    /// The row is a W-9.
+    is_w9: bool,
 }
 
 const NAME_FIELDS: [Field; 4] = [
@@ -801,10 +1123,26 @@ impl RowCtx<'_> {
         self.cell(f).is_some()
     }
 
+    /// What a formula cell's cached value is, in words (never the value itself).
+    fn cached_kind(&self, f: Field) -> &'static str {
+        let cell = self.layout.col(f).and_then(|c| self.cells.get(c.idx));
+        match cell {
+            None | Some(Cell::Empty) => "empty: the file was saved without computed values",
+            Some(Cell::Text(t)) if t.trim().is_empty() => {
+                "empty: the file was saved without computed values"
+            }
+            Some(Cell::Text(_)) => "text",
+            Some(Cell::Number { .. }) => "a number",
+            Some(Cell::Bool(_)) => "a TRUE/FALSE value",
+            Some(Cell::Date(_) | Cell::NotADate) => "a date or time",
+            Some(Cell::Error(_)) => "a spreadsheet error",
+        }
+    }
+
     fn is_formula(&self, f: Field) -> bool {
         self.layout
             .col(f)
-            .is_some_and(|c| self.formulas.contains(&(self.row - 1, c.idx)))
+            .is_some_and(|c| self.extras.formulas.contains(&(self.row - 1, c.idx)))
     }
 
     fn has_problem_for(&self, fields: &[Field]) -> bool {
@@ -880,7 +1218,13 @@ impl RowCtx<'_> {
     /// A name cell: like [`Self::text`], but formulas and formula-looking text are errors.
     fn name(&mut self, f: Field) -> Option<String> {
         if self.is_formula(f) {
-            self.error(f, "the cell holds a formula; type the name as text".into());
+            let kind = self.cached_kind(f);
+            self.error(
+                f,
+                format!(
+                    "the cell holds a formula; type the name as text (its cached value is {kind})"
+                ),
+            );
             return None;
         }
         let t = self.text(f)?;
@@ -932,21 +1276,37 @@ impl RowCtx<'_> {
         None
     }
 
+    /// Like [`Self::date`], but a date that cannot be read is a warning (the field is left
+    /// empty): a signature date never blocks a row with a good TIN.
+    fn date_or_warn(&mut self, f: Field) -> Option<NaiveDate> {
+        let before = self.problems.len();
+        let d = self.date(f);
+        if self.problems.len() > before {
+            let moved: Vec<RowProblem> = self.problems.drain(before..).collect();
+            for p in moved {
+                self.warn(f, format!("{} (left empty)", p.reason));
+            }
+        }
+        d
+    }
+
     /// The ZIP / postal code; restores leading zeros a number cell dropped (US addresses).
     fn zip(&mut self, us_address: bool) -> Option<String> {
+        use masspay_tax_rules::postal::repair_us_zip;
         let f = Field::Zip;
         if us_address && let Some(Cell::Number { whole: Some(w), .. }) = self.cell(f) {
             let w = *w;
-            let (s, width) = match w {
-                0..=99_999 => (format!("{w:05}"), 5),
-                100_000..=999_999_999 => {
-                    let s = format!("{w:09}");
-                    (format!("{}-{}", &s[..5], &s[5..]), 9)
-                }
-                _ => return self.text(f),
-            };
-            let lost = width - w.to_string().len();
-            if lost > 0 {
+            if !(0..=999_999_999).contains(&w) {
+                return self.text(f);
+            }
+            let shown = w.to_string();
+            let (s, repaired) = repair_us_zip(&shown, true);
+            let lost = s
+                .chars()
+                .filter(char::is_ascii_digit)
+                .count()
+                .saturating_sub(shown.len());
+            if repaired && lost > 0 {
                 self.warn(
                     f,
                     format!(
@@ -959,7 +1319,8 @@ impl RowCtx<'_> {
         }
         let t = self.text(f)?;
         if us_address && (3..=4).contains(&t.len()) && t.chars().all(|c| c.is_ascii_digit()) {
-            let s = format!("{t:0>5}");
+            // A CSV exported from a sheet where the ZIP was a number.
+            let (s, _) = repair_us_zip(&t, true);
             self.warn(
                 f,
                 format!(

@@ -126,6 +126,23 @@ impl EntityType {
         }
     }
 
+    /// The inverse of [`EntityType::code`] (what the store keeps).
+    pub fn from_code(code: &str) -> Option<EntityType> {
+        Some(match code.trim() {
+            "individual" => EntityType::Individual,
+            "c_corporation" => EntityType::CCorporation,
+            "s_corporation" => EntityType::SCorporation,
+            "partnership" => EntityType::Partnership,
+            "trust_estate" => EntityType::TrustEstate,
+            "llc" => EntityType::Llc(None),
+            "llc_c" => EntityType::Llc(Some(LlcTaxClass::C)),
+            "llc_s" => EntityType::Llc(Some(LlcTaxClass::S)),
+            "llc_p" => EntityType::Llc(Some(LlcTaxClass::P)),
+            "other" => EntityType::Other(String::new()),
+            c => EntityType::Other(c.strip_prefix("other: ")?.to_string()),
+        })
+    }
+
     /// Whether the payee is a corporation for 1099 purposes (C or S corporation, or an LLC
     /// taxed as one): payments to them are generally not reportable on 1099-NEC.
     pub fn is_corporation(&self) -> bool {

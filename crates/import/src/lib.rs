@@ -58,6 +58,7 @@
 
 mod cells;
 mod columns;
+mod conflicts;
 mod engine;
 mod forms;
 mod read;
@@ -68,6 +69,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use columns::{ColumnMap, ColumnMapError, Field, column_letter, header_key};
+pub use conflicts::{conflict_reason, rows_phrase};
 pub use forms::{EntityType, FormType, LlcTaxClass};
 
 /// One imported form (a row that passed every check).
@@ -272,6 +274,12 @@ pub struct ImportOptions {
     pub today: Option<NaiveDate>,
     /// How many non-blank rows at the top of a sheet may hold the header row (default 20).
     pub header_scan_rows: usize,
+    /// Refuse ([`ImportError::NoTinColumn`]) a sheet that has W-9 rows but no TIN column,
+    /// instead of importing the W-9s without TINs (the CLI sets it; default `false`).
+    pub require_tin_column: bool,
+    /// Largest used range (rows × columns) a workbook sheet may declare (default 20 million
+    /// cells); beyond it the file is refused before its cells are laid out in memory.
+    pub max_sheet_cells: u64,
 }
 
 impl Default for ImportOptions {
@@ -281,6 +289,8 @@ impl Default for ImportOptions {
             tin_rules: TinRules::default(),
             today: None,
             header_scan_rows: 20,
+            require_tin_column: false,
+            max_sheet_cells: 20_000_000,
         }
     }
 }
@@ -386,6 +396,81 @@ pub enum ImportError {
         /// Rows scanned per sheet.
         scanned: usize,
     },
+    /// The file has no bytes at all.
+    #[error("the file is empty (0 bytes): export the sheet again")]
+    EmptyFile,
+    /// The content is another kind of document (a PDF, an HTML page, plain text) under a
+    /// spreadsheet's name.
+    #[error(
+        "not a spreadsheet: the file is {looks_like}, not a {kind} file; export the sheet as .xlsx or .csv"
+    )]
+    NotASpreadsheet {
+        /// The kind expected from the extension.
+        kind: FileKind,
+        /// What the content looks like (`"a PDF document"`, `"an HTML page"`, `"plain text"`, ...).
+        looks_like: String,
+    },
+    /// A workbook whose parts cannot be read (broken zip or sheet XML).
+    #[error(
+        "damaged workbook: the {kind} file cannot be read ({reason}); open it in Excel or LibreOffice and save it again"
+    )]
+    Damaged {
+        /// The kind expected from the extension.
+        kind: FileKind,
+        /// What failed (long digit runs removed).
+        reason: String,
+    },
+    /// The workbook is encrypted with a password.
+    #[error(
+        "the workbook is password-protected: remove the password (File > Info > Protect Workbook) and import again"
+    )]
+    PasswordProtected,
+    /// A header row was found but no data row under it.
+    #[error("no rows: {} has a header row but no data rows under it", sheets.join(", "))]
+    NoDataRows {
+        /// The sheets read.
+        sheets: Vec<String>,
+    },
+    /// W-9 rows, but no column holds the TIN.
+    #[error(
+        "sheet {sheet}: W-9 rows but no TIN column; headers seen: {}; use --map tin=HEADER to name it \
+         (the W-9s are not imported without their TINs)",
+        headers.join(", ")
+    )]
+    NoTinColumn {
+        /// The sheet.
+        sheet: String,
+        /// The header texts seen, as `"Header (C)"`.
+        headers: Vec<String>,
+    },
+    /// Two visible columns are equally good matches for one field.
+    #[error(
+        "sheet {sheet}: columns {} all look like {field}; say which one with --map {field}=HEADER",
+        columns.join(" and ")
+    )]
+    AmbiguousColumns {
+        /// The sheet.
+        sheet: String,
+        /// The field.
+        field: Field,
+        /// The competing columns, as `"Header (C)"`.
+        columns: Vec<String>,
+    },
+    /// A sheet's used range is absurdly large (stray cells far away).
+    #[error(
+        "sheet {sheet}: the used range {range} spans {cells} cells (more than {limit}); delete the \
+         stray cells outside the table (Ctrl+End shows the last one) and save again"
+    )]
+    UsedRangeTooLarge {
+        /// The sheet.
+        sheet: String,
+        /// The range, as `A1:XFD1048576`.
+        range: String,
+        /// Rows × columns.
+        cells: u64,
+        /// The limit ([`ImportOptions::max_sheet_cells`]).
+        limit: u64,
+    },
     /// A `--map` header was found on no sheet that was read.
     #[error("--map {field}={header:?}: no sheet has a column with that header")]
     MappedColumnNotFound {
@@ -396,6 +481,20 @@ pub enum ImportError {
     },
 }
 
+impl ImportError {
+    /// The process exit code the CLI uses: 3 for a file that was read but holds nothing that
+    /// can be imported as it stands ([`ImportError::NoDataRows`], [`ImportError::NoTinColumn`],
+    /// [`ImportError::AmbiguousColumns`]), 1 for a file that cannot be read.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ImportError::NoDataRows { .. }
+            | ImportError::NoTinColumn { .. }
+            | ImportError::AmbiguousColumns { .. } => 3,
+            _ => 1,
+        }
+    }
+}
+
 /// Reads `path` (kind from its extension, case-insensitive).
 pub fn read_file(path: &Path, options: &ImportOptions) -> Result<ImportResult, ImportError> {
     let kind = FileKind::from_path(path)?;
@@ -403,6 +502,9 @@ pub fn read_file(path: &Path, options: &ImportOptions) -> Result<ImportResult, I
         path: path.to_path_buf(),
         source,
     })?;
+    if bytes.is_empty() {
+        return Err(ImportError::EmptyFile);
+    }
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -418,7 +520,8 @@ pub fn read_bytes(
     csv_sheet_name: &str,
     options: &ImportOptions,
 ) -> Result<ImportResult, ImportError> {
-    let mut importer = engine::Importer::new(options);
+    read::sniff(bytes, kind)?;
+    let mut importer = engine::Importer::new(options, kind);
     match kind {
         FileKind::Csv => read::csv(bytes, csv_sheet_name, &mut importer)?,
         _ => read::workbook(bytes, kind, &mut importer)?,

@@ -45,11 +45,6 @@ fn workbook_problems() -> Vec<(usize, Option<&'static str>, &'static str)> {
             "no legal name (the name on the income tax return is required)",
         ),
         (
-            14,
-            Some("Date Signed (O)"),
-            "not a date that can be read; write YYYY-MM-DD or MM/DD/YYYY",
-        ),
-        (
             15,
             Some("MassPay User Token (A)"),
             "duplicate user_token: already on {sheet} row 4",
@@ -171,7 +166,11 @@ fn check_common_records(r: &ImportResult, sheet: &str) {
     assert_eq!(g.date_of_birth, Some(date(1990, 7, 1)));
 }
 
-fn check_workbook(name: &str) {
+/// The General-format number TIN (row 7) of the `.xls` / `.ods` fixtures: those readers give no
+/// number format, so the lost zero cannot be shown to be a format's and the row is refused.
+const GENERAL_NUMBER_TIN: &str = "the TIN cell holds a number of 8 digit(s) in a General (or other) number format, so leading zeros may be lost; a TIN has exactly 9: type it as text, or format the cell 000-00-0000 / 00-0000000";
+
+fn check_workbook(name: &str, formats_known: bool) {
     let r = read(name);
     assert_eq!(r.sheets_read(), vec!["Forms"]);
     assert_eq!(r.header_row("Forms"), Some(3));
@@ -179,7 +178,12 @@ fn check_workbook(name: &str) {
     assert_eq!(ins.header_row, None);
     assert!(ins.skipped.as_deref().unwrap().contains("no header row"));
     let forms = &r.sheets[0];
-    assert_eq!((forms.rows, forms.imported, forms.rejected), (14, 7, 7));
+    // Row 14's unreadable signature date is a warning (issue 6), so the row imports.
+    if formats_known {
+        assert_eq!((forms.rows, forms.imported, forms.rejected), (14, 8, 6));
+    } else {
+        assert_eq!((forms.rows, forms.imported, forms.rejected), (14, 7, 7));
+    }
     assert_eq!(forms.columns.len(), 19);
     assert_eq!(forms.columns[6].field, Field::Tin);
     assert_eq!(forms.columns[6].letter, "G");
@@ -191,12 +195,22 @@ fn check_workbook(name: &str) {
         r.notes
     );
 
-    check_problems(&r, "Forms", &workbook_problems());
+    let mut expected = workbook_problems();
+    if !formats_known {
+        expected.insert(0, (7, Some("TIN (G)"), GENERAL_NUMBER_TIN));
+    }
+    check_problems(&r, "Forms", &expected);
     let rows: Vec<usize> = r.records.iter().map(|x| x.row).collect();
-    assert_eq!(rows, vec![4, 5, 6, 7, 8, 9, 18]);
     check_common_records(&r, "Forms");
+    check_bad_signature_date(&r);
+    if !formats_known {
+        assert_eq!(rows, vec![4, 5, 6, 8, 9, 14, 18]);
+        return;
+    }
+    assert_eq!(rows, vec![4, 5, 6, 7, 8, 9, 14, 18]);
 
-    // The TIN typed as a number lost its leading zero: restored, with a warning.
+    // The TIN typed as a number in a 000-00-0000 cell lost its leading zero: restored, with a
+    // warning.
     let z = by_row(&r, 7);
     assert_eq!(z.tin.as_deref(), Some("041234567"));
     assert_eq!(z.tin_last4(), Some("4567"));
@@ -205,25 +219,40 @@ fn check_workbook(name: &str) {
     assert_eq!(
         z.warnings,
         vec![
-            "TIN (G): the cell holds a number, which dropped 1 leading zero(s); restored to 9 digits: check it against the form",
+            "TIN (G): the cell holds a number formatted to show 9 digits, which dropped 1 leading zero(s); restored to 9 digits as the format shows them",
             "ZIP (M): the ZIP code was a number and lost 1 leading zero(s); restored to 02108",
         ]
     );
 }
 
+/// Row 14: a signature date that cannot be read is a warning; the row's good TIN imports.
+fn check_bad_signature_date(r: &ImportResult) {
+    let b = by_row(r, 14);
+    assert_eq!(b.signature_date, None);
+    assert!(b.tin.is_some());
+    assert!(
+        b.warnings.contains(
+            &"Date Signed (O): not a date that can be read; write YYYY-MM-DD or MM/DD/YYYY (left empty)"
+                .to_string()
+        ),
+        "{:?}",
+        b.warnings
+    );
+}
+
 #[test]
 fn xlsx_fixture() {
-    check_workbook("w9-mistakes.xlsx");
+    check_workbook("w9-mistakes.xlsx", true);
 }
 
 #[test]
 fn ods_fixture() {
-    check_workbook("w9-mistakes.ods");
+    check_workbook("w9-mistakes.ods", false);
 }
 
 #[test]
 fn xls_fixture() {
-    check_workbook("w9-mistakes.xls");
+    check_workbook("w9-mistakes.xls", false);
 }
 
 #[test]
@@ -245,8 +274,9 @@ fn csv_fixture() {
     );
     check_problems(&r, sheet, &expected);
     let rows: Vec<usize> = r.records.iter().map(|x| x.row).collect();
-    assert_eq!(rows, vec![4, 5, 6, 8, 9, 18]);
+    assert_eq!(rows, vec![4, 5, 6, 8, 9, 14, 18]);
     check_common_records(&r, sheet);
+    check_bad_signature_date(&r);
 }
 
 #[test]
@@ -255,7 +285,9 @@ fn formulas_fixture() {
     let got: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
     assert_eq!(
         got,
-        vec!["W9 row 2, column Legal Name (B): the cell holds a formula; type the name as text"]
+        vec![
+            "W9 row 2, column Legal Name (B): the cell holds a formula; type the name as text (its cached value is empty: the file was saved without computed values)"
+        ]
     );
     let tab = by_row(&r, 3);
     assert_eq!(tab.legal_name, "Lily Van Dyke");
@@ -272,7 +304,7 @@ fn extension_is_case_insensitive_and_checked() {
     let upper = dir.path().join("W9-MISTAKES.XLSX");
     std::fs::copy(fixture("w9-mistakes.xlsx"), &upper).unwrap();
     let r = read_file(&upper, &ImportOptions::default()).unwrap();
-    assert_eq!(r.records.len(), 7);
+    assert_eq!(r.records.len(), 8);
 
     let pdf = dir.path().join("forms.pdf");
     std::fs::write(&pdf, b"%PDF-1.7").unwrap();

@@ -135,7 +135,6 @@ fn cell_rules() {
             "t row 3, column Form (C): \"1099\" is not a W-9 or W-8 form name (expected W-9, W-8BEN, W-8BEN-E, W-8ECI, W-8EXP or W-8IMY)",
             "t row 3, column Entity Type (E): \"foo\" is not a federal tax classification (expected individual/sole proprietor, C corporation, S corporation, partnership, trust/estate, LLC (C, S or P) or other)",
             "t row 3, column Exempt payee code (H): the exempt payee code must be a number from 1 to 13 (W-9 line 4)",
-            "t row 4, column Signature Date (K): the date has a short year; write the year in full (YYYY-MM-DD or MM/DD/YYYY)",
             "t row 5, column Form (C): no form type, but W-8 fields are filled (date_of_birth, country_of_residence): say which form (W-8BEN, W-8BEN-E, ...)",
             "t row 6, column DOB (L): the date of birth is in the future",
             "t row 11, column Name (D): looks like a spreadsheet formula (starts with '-'); a name must be plain text",

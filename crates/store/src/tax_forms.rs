@@ -171,6 +171,80 @@ impl TaxFormRow {
             .collect()
     }
 
+    /// This row laid over the stored form `old`: a field the row leaves blank keeps its stored
+    /// value unless it is in `clear` (re-imports never erase by accident). The TIN's type
+    /// fields follow the TIN.
+    fn merged_over(&self, old: &TaxFormRow, clear: &[String]) -> TaxFormRow {
+        let cleared = |f: &str| {
+            clear.iter().any(|c| c == f)
+                || (clear.iter().any(|c| c == "tin")
+                    && (f == "tin_type" || f == "declared_tin_type"))
+        };
+        let keep = |new: &Option<String>, old: &Option<String>, f: &str| -> Option<String> {
+            if cleared(f) {
+                None
+            } else if new.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+                new.clone()
+            } else {
+                old.clone()
+            }
+        };
+        let tin_kept = self.tin.as_deref().is_none_or(|t| t.trim().is_empty()) && !cleared("tin");
+        let typed = |new: &Option<String>, old: &Option<String>, f: &str| -> Option<String> {
+            if cleared(f) {
+                None
+            } else if tin_kept {
+                // the stored TIN stays: so does the type it was stored with
+                old.clone()
+            } else {
+                new.clone()
+            }
+        };
+        TaxFormRow {
+            user_token: self.user_token.clone(),
+            form_type: self.form_type.clone(),
+            legal_name: self.legal_name.clone(),
+            business_name: keep(&self.business_name, &old.business_name, "business_name"),
+            entity_type: keep(&self.entity_type, &old.entity_type, "entity_type"),
+            tin: keep(&self.tin, &old.tin, "tin"),
+            tin_type: typed(&self.tin_type, &old.tin_type, "tin_type"),
+            declared_tin_type: typed(
+                &self.declared_tin_type,
+                &old.declared_tin_type,
+                "declared_tin_type",
+            ),
+            exempt_payee_code: keep(
+                &self.exempt_payee_code,
+                &old.exempt_payee_code,
+                "exempt_payee_code",
+            ),
+            address1: keep(&self.address1, &old.address1, "address1"),
+            address2: keep(&self.address2, &old.address2, "address2"),
+            city: keep(&self.city, &old.city, "city"),
+            state: keep(&self.state, &old.state, "state"),
+            zip: keep(&self.zip, &old.zip, "zip"),
+            country: keep(&self.country, &old.country, "country"),
+            signature_date: keep(&self.signature_date, &old.signature_date, "signature_date"),
+            country_of_residence: keep(
+                &self.country_of_residence,
+                &old.country_of_residence,
+                "country_of_residence",
+            ),
+            foreign_tin: keep(&self.foreign_tin, &old.foreign_tin, "foreign_tin"),
+            date_of_birth: keep(&self.date_of_birth, &old.date_of_birth, "date_of_birth"),
+            treaty_claim: keep(&self.treaty_claim, &old.treaty_claim, "treaty_claim"),
+            internal_user_id: keep(
+                &self.internal_user_id,
+                &old.internal_user_id,
+                "internal_user_id",
+            ),
+            email: keep(&self.email, &old.email, "email"),
+            source_file: self.source_file.clone(),
+            source_sheet: self.source_sheet.clone(),
+            source_row: self.source_row,
+        }
+    }
+
     /// Names of the form fields that are set.
     fn set_fields(&self) -> Vec<&'static str> {
         FORM_FIELDS
@@ -213,6 +287,74 @@ pub struct FormChange {
     /// The fields that change ([`FORM_FIELDS`] names; for an insert, the fields that are set).
     /// Names only: never the values.
     pub fields_changed: Vec<&'static str>,
+    /// Last four digits of the stored TIN before the import (when there was one).
+    pub old_tin_last4: Option<String>,
+    /// Last four digits of the TIN after the import (when there is one).
+    pub new_tin_last4: Option<String>,
+}
+
+/// How [`Store::import_tax_forms_with`] writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportWrite {
+    /// Compute the outcome and write nothing.
+    pub dry_run: bool,
+    /// Fields ([`CLEARABLE_FIELDS`] names) to empty on every payee the rows name, even when
+    /// the row leaves them blank. Without it a blank cell keeps the stored value.
+    pub clear: Vec<String>,
+}
+
+/// The fields `--clear FIELD` may empty (every optional [`FORM_FIELDS`] entry). Clearing `tin`
+/// also clears `tin_type` and `declared_tin_type`.
+pub const CLEARABLE_FIELDS: [&str; 19] = [
+    "business_name",
+    "entity_type",
+    "tin",
+    "tin_type",
+    "declared_tin_type",
+    "exempt_payee_code",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "signature_date",
+    "country_of_residence",
+    "foreign_tin",
+    "date_of_birth",
+    "treaty_claim",
+    "internal_user_id",
+    "email",
+];
+
+/// One recorded change of a payee's W-9 / W-8 TIN (last four digits only).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TinHistoryEntry {
+    /// The payee.
+    pub user_token: String,
+    /// When (RFC 3339).
+    pub changed_at: String,
+    /// The file ...
+    pub source_file: String,
+    /// ... sheet ...
+    pub source_sheet: String,
+    /// ... and row it came from.
+    pub source_row: i64,
+    /// Last four before (none for a first TIN).
+    pub old_last4: Option<String>,
+    /// Last four after (none when cleared).
+    pub new_last4: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DbHistory {
+    user_token: String,
+    changed_at: String,
+    source_file: String,
+    source_sheet: String,
+    source_row: i64,
+    old_last4: Option<String>,
+    new_last4: Option<String>,
 }
 
 /// What [`Store::import_tax_forms`] did (or, in a dry run, would do).
@@ -396,6 +538,26 @@ impl Store {
         rows: &[TaxFormRow],
         dry_run: bool,
     ) -> Result<ImportOutcome, StoreError> {
+        self.import_tax_forms_with(
+            rows,
+            &ImportWrite {
+                dry_run,
+                clear: Vec::new(),
+            },
+        )
+        .await
+    }
+
+    /// [`Store::import_tax_forms`] with `--clear` fields. A blank field of a row keeps the
+    /// stored value (a later sheet that lacks a column, or a blank cell, never erases); only
+    /// the fields in `write.clear` are emptied. Every change of a stored TIN (first TIN,
+    /// replaced, cleared) is recorded in `tax_form_tin_history` with the row's provenance.
+    pub async fn import_tax_forms_with(
+        &self,
+        rows: &[TaxFormRow],
+        write: &ImportWrite,
+    ) -> Result<ImportOutcome, StoreError> {
+        let dry_run = write.dry_run;
         let select = format!("SELECT {FORM_COLS} FROM tax_forms WHERE user_token = $1");
         let placeholders: Vec<String> = (1..=FORM_NCOLS).map(|i| format!("${i}")).collect();
         let updates: Vec<String> = FORM_COLS
@@ -418,11 +580,25 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let existing = existing.map(|e| self.decrypt_form(e)).transpose()?;
+            let merged = existing
+                .as_ref()
+                .map(|old| row.merged_over(&old.form, &write.clear));
+            let row = merged.as_ref().unwrap_or(row);
+            let last4 = |t: &Option<String>| {
+                t.as_deref().map(|t| {
+                    let d = digits(t);
+                    d[d.len().saturating_sub(4)..].to_string()
+                })
+            };
+            let new_tin_last4 = last4(&row.tin);
+            let old_tin_last4 = existing.as_ref().and_then(|o| o.tin_last4.clone());
             let change = match &existing {
                 None => FormChange {
                     user_token: row.user_token.clone(),
                     inserted: true,
                     fields_changed: row.set_fields(),
+                    old_tin_last4: None,
+                    new_tin_last4: new_tin_last4.clone(),
                 },
                 Some(old) => {
                     let mut fields_changed = old.form.diff(row);
@@ -438,9 +614,31 @@ impl Store {
                         user_token: row.user_token.clone(),
                         inserted: false,
                         fields_changed,
+                        old_tin_last4: old_tin_last4.clone(),
+                        new_tin_last4: new_tin_last4.clone(),
                     }
                 }
             };
+            let old_hash = existing.as_ref().and_then(|o| o.tin_hash.clone());
+            let new_hash = row.tin.as_deref().map(|t| self.vault.tin_hash(&digits(t)));
+            if old_hash != new_hash {
+                sqlx::query(
+                    "INSERT INTO tax_form_tin_history (user_token, changed_at, source_file, \
+                     source_sheet, source_row, old_last4, new_last4, old_tin_hash, new_tin_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(row.user_token.clone())
+                .bind(at.clone())
+                .bind(row.source_file.clone())
+                .bind(row.source_sheet.clone())
+                .bind(row.source_row)
+                .bind(old_tin_last4.clone())
+                .bind(new_tin_last4.clone())
+                .bind(old_hash)
+                .bind(new_hash)
+                .execute(&mut *tx)
+                .await?;
+            }
             if change.inserted {
                 outcome.inserted += 1;
             } else {
@@ -516,6 +714,45 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         Ok(())
+    }
+
+    /// The keyed hash and last four digits of the TIN MassPay sent for the payee (`payees`),
+    /// to compare with a W-9's TIN (hash it with [`crate::Vault::tin_hash`] through
+    /// [`Store::vault`]). `None` when the payee is unknown.
+    pub async fn payee_api_tin(
+        &self,
+        user_token: &str,
+    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT tin_hash, tin_last4 FROM payees WHERE user_token = $1 LIMIT 1")
+                .bind(user_token.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row)
+    }
+
+    /// Every recorded change of the payee's W-9 / W-8 TIN, oldest first.
+    pub async fn tin_history(&self, user_token: &str) -> Result<Vec<TinHistoryEntry>, StoreError> {
+        let rows: Vec<DbHistory> = sqlx::query_as(
+            "SELECT user_token, changed_at, source_file, source_sheet, source_row, old_last4, \
+             new_last4 FROM tax_form_tin_history WHERE user_token = $1 \
+             ORDER BY changed_at, source_row",
+        )
+        .bind(user_token.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TinHistoryEntry {
+                user_token: r.user_token,
+                changed_at: r.changed_at,
+                source_file: r.source_file,
+                source_sheet: r.source_sheet,
+                source_row: r.source_row,
+                old_last4: r.old_last4,
+                new_last4: r.new_last4,
+            })
+            .collect())
     }
 
     /// The payee's current form, secrets decrypted.
