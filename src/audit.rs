@@ -108,8 +108,32 @@ fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
     let reportable = d.reportable_1099();
     let us = d.person == PersonStatus::Us;
     let foreign = d.person == PersonStatus::Foreign;
-    let business = !p.business_name.trim().is_empty();
+    // The W-9's own facts win: its business name (line 2) and federal tax classification.
+    let w9_business = form
+        .and_then(|f| f.business_name.as_deref())
+        .is_some_and(|b| !b.trim().is_empty());
+    let entity = form.is_some_and(|f| f.is_entity());
+    let sole_proprietor = form.is_some_and(|f| f.tax_classification.is_some() && !f.is_entity());
+    let business = !p.business_name.trim().is_empty() || w9_business;
     let mut warnings = check.warnings.clone();
+    if let Some(f) = form
+        && f.tin_differs_from_api(p)
+    {
+        let last4 = |t: Option<&str>| {
+            let d: String = t
+                .unwrap_or("")
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            d[d.len().saturating_sub(4)..].to_string()
+        };
+        warnings.push(format!(
+            "tin_differs_from_api: the {} TIN (…{}) is not MassPay's tax_id (…{}); the form's is used",
+            f.form_type,
+            last4(f.tin.as_deref()),
+            last4(p.tin())
+        ));
+    }
     if d.backup_withholding {
         warnings.push(BACKUP_WITHHOLDING.to_string());
     } else if d.b_notice_risk && check.status != TinStatus::Valid {
@@ -119,14 +143,18 @@ fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
         warnings.push(format!("needs a decision: {}", d.reason_text));
     }
     if check.tin.is_some() {
-        if business && check.tin_type.is_individual() && check.tin_type != TinType::Unknown {
+        if business
+            && !sole_proprietor
+            && check.tin_type.is_individual()
+            && check.tin_type != TinType::Unknown
+        {
             warnings.push(
                 "business name with an individual TIN: right for a sole proprietor (W-9 line 1 is the owner's name), \
                  otherwise get the business's EIN"
                     .into(),
             );
         }
-        if !business && check.tin_type == TinType::Ein {
+        if !business && !entity && check.tin_type == TinType::Ein {
             warnings.push("individual (no business name) with an EIN: confirm the payee is an entity or a sole proprietor with an EIN".into());
         }
         if foreign && matches!(check.tin_type, TinType::Ssn) {
@@ -166,10 +194,10 @@ fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
     let status = check.status;
     AuditResult {
         user_token: p.user_token.clone(),
-        name_key: name_key(if business && check.tin_type == TinType::Ein {
-            &p.business_name
-        } else {
-            &name
+        name_key: name_key(match form {
+            Some(f) => f.name_for_name_control(),
+            None if business && check.tin_type == TinType::Ein => &p.business_name,
+            None => &name,
         }),
         name,
         business_name: p.business_name.clone(),

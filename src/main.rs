@@ -73,6 +73,8 @@ enum Command {
     Audit(commands::audit::AuditCommand),
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
+    #[command(subcommand)]
+    Forms(commands::forms::FormsCommand),
     #[command(subcommand, name = "tin-match")]
     TinMatch(commands::tin_match::TinMatchCommand),
     #[command(subcommand)]
@@ -109,6 +111,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Findings(a) => commands::findings::run(a, &ctx).await,
         Command::Audit(c) => commands::audit::run(c, &ctx).await,
         Command::Import(c) => commands::import::run(c, &ctx).await,
+        Command::Forms(c) => commands::forms::run(c, &ctx).await,
         Command::TinMatch(c) => commands::tin_match::run(c, &ctx).await,
         Command::Sandbox(c) => commands::sandbox::run(c, &ctx).await,
     }

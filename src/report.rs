@@ -105,13 +105,21 @@ pub fn nec_row(y: &crate::year::YearPayee<'_>, unmask: bool) -> Result<NecRow> {
     if check.ambiguous {
         flags.push("ambiguous_tin_type");
     }
-    let uses_business_name = business && check.tin_type == TinType::Ein;
-    let nc = name_control::for_payee(
-        &p.first_name,
-        &p.last_name,
-        Some(p.business_name.as_str()),
-        uses_business_name,
-    );
+    // A W-9's classification and business name (line 2) decide the name control when on file.
+    let nc = match y.form {
+        Some(f) if f.is_entity() => {
+            name_control::for_payee("", "", Some(f.name_for_name_control()), true)
+        }
+        _ => {
+            let uses_business_name = business && check.tin_type == TinType::Ein;
+            name_control::for_payee(
+                &p.first_name,
+                &p.last_name,
+                Some(p.business_name.as_str()),
+                uses_business_name,
+            )
+        }
+    };
     Ok(NecRow {
         user_token: p.user_token.clone(),
         name: full_name(p),

@@ -377,7 +377,8 @@ async fn w9_import_feeds_the_audit_and_the_worksheet() {
         "problem: Forms row 10, column Type of TIN (H): \"foo\" is not a TIN type",
         "problem: Forms row 11, column TIN (G): TIN has 8 digit(s)",
         "problem: Forms row 12: no user_token, internal_user_id or email",
-        "problem: Forms row 14, column Date Signed (O):",
+        // A bad signature date no longer blocks a row with a good TIN (issue 6): a warning.
+        "warning: Forms row 14: Date Signed (O):",
         "problem: Forms row 15, column MassPay User Token (A): duplicate user_token",
         "problem: Forms row 16, column Name (as shown on your income tax return) (D): looks like a spreadsheet formula",
     ] {
@@ -395,7 +396,7 @@ async fn w9_import_feeds_the_audit_and_the_worksheet() {
         .split(" new,")
         .next()
         .unwrap()
-        .rsplit("; ")
+        .rsplit([' ', ';', ':'])
         .next()
         .unwrap()
         .trim()
@@ -694,4 +695,73 @@ async fn a_built_in_threshold_is_overridden_only_on_purpose() {
         below["form"], "none",
         "below the overridden $1,000: {below}"
     );
+}
+
+/// The W-9's own facts reach the audit: an LLC's business name and classification silence the
+/// "individual with an EIN" warning, and a W-9 TIN that is not MassPay's tax_id is flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w9_business_facts_and_differing_tins_reach_the_audit() {
+    let (_emu, _url, dir) = synced_2025().await;
+    std::fs::write(
+        dir.path().join("w9.csv"),
+        "User_token,Form,Name (as shown on your income tax return),Business name/disregarded entity name,\
+         Federal tax classification,TIN,Date Signed\r\n\
+         usr_edge_individual_with_ein,W-9,Ravi Patel,Patel Design LLC,LLC - C,45-2837461,2025-02-01\r\n\
+         usr_edge_ssn_valid,W-9,Olivia Bennett,,Individual/sole proprietor,212-09-7650,2025-02-01\r\n",
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &["import", "tax-forms", "w9.csv", "--format", "json"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("usr_edge_ssn_valid"), "{report}");
+    assert!(!report.contains("212-09-7650") && !report.contains("524-71-8830"));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        j["tin_differs_from_api"]
+            .to_string()
+            .contains("usr_edge_ssn_valid"),
+        "{}",
+        j["tin_differs_from_api"]
+    );
+
+    let o = run(
+        dir.path(),
+        &["audit", "tins", "--year", "2025", "--format", "json"],
+        &[],
+    );
+    let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = |t: &str| {
+        a["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["user_token"] == t)
+            .unwrap()
+            .clone()
+    };
+    let llc = row("usr_edge_individual_with_ein");
+    assert_eq!(llc["tin_source"], "w9");
+    assert!(
+        !llc["warnings"]
+            .to_string()
+            .contains("individual (no business name) with an EIN"),
+        "{llc}"
+    );
+    let differs = row("usr_edge_ssn_valid");
+    let w = differs["warnings"].to_string();
+    assert!(
+        w.contains("tin_differs_from_api") && w.contains("7650") && w.contains("8830"),
+        "{w}"
+    );
+    assert!(!w.contains("212-09-7650"));
+    assert_eq!(differs["tin"], "***-**-7650", "the W-9 wins");
+
+    let o = run(dir.path(), &["forms", "history", "usr_edge_ssn_valid"], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let h = String::from_utf8_lossy(&o.stdout);
+    assert!(h.contains("7650") && !h.contains("212-09-7650"), "{h}");
 }

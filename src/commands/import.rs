@@ -25,9 +25,13 @@ pub enum ImportCommand {
         /// Column override, FIELD=HEADER (repeatable), e.g. --map "tin=Taxpayer ID No.".
         #[arg(long = "map", value_name = "FIELD=HEADER")]
         maps: Vec<String>,
-        /// Show what would change; write nothing.
+        /// Show what would change (the column mapping and, per payee, old -> new); write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Empty this stored field for every payee in the file (repeatable). A blank cell never
+        /// erases a stored value; this does, e.g. --clear tin.
+        #[arg(long = "clear", value_name = "FIELD")]
+        clear: Vec<String>,
         #[command(flatten)]
         source: SourceFlags,
         #[arg(long, value_enum, default_value = "text")]
@@ -40,55 +44,47 @@ pub async fn run(cmd: ImportCommand, ctx: &Ctx) -> Result<ExitCode> {
         file,
         maps,
         dry_run,
+        clear,
         source,
         format,
     } = cmd;
     let store = ctx.store.open().await?;
-    let r = masspay_tax::import::import_tax_forms(
+    let args = masspay_tax::import::ImportArgs {
+        maps,
+        dry_run,
+        clear,
+    };
+    let r = masspay_tax::import::import_tax_forms_with(
         &store,
         &ctx.settings.tin_rules,
         &file,
-        &maps,
-        dry_run,
+        &args,
         &source.args(),
     )
-    .await?;
+    .await;
+    store.close().await;
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => {
+            // A sheet with no rows, no TIN column or two candidate columns: exit 3 (the file was
+            // read, and says what is wrong); anything else is an error (exit 1).
+            if let Some(ie) = e.downcast_ref::<masspay_tax_import::ImportError>()
+                && ie.exit_code() == 3
+            {
+                eprintln!("error: {}", term_safe(&masspay_tax::errors::chain(&e)));
+                return Ok(ExitCode::from(3));
+            }
+            return Err(e);
+        }
+    };
     match format {
         Format::Json => print_json(&r)?,
-        Format::Text => {
-            println!(
-                "{}{}: {} rows read from {}; {} new, {} updated, {} unchanged; {} problems",
-                if r.dry_run {
-                    "DRY RUN (nothing written) "
-                } else {
-                    ""
-                },
-                term_safe(&r.file),
-                r.rows_read,
-                term_safe(&r.sheets_read.join(", ")),
-                r.inserted,
-                r.updated,
-                r.unchanged,
-                r.problems.len()
-            );
-            for p in &r.problems {
-                println!("  problem: {}", term_safe(p));
-            }
-            for w in &r.warnings {
-                println!("  warning: {}", term_safe(w));
-            }
-            for n in &r.notes {
-                println!("  note: {}", term_safe(n));
-            }
-            for c in &r.changes {
-                println!("  change: {}", term_safe(c));
-            }
-        }
+        Format::Text => print!("{}", term_safe_lines(&r.render_text())),
     }
-    store.close().await;
-    Ok(if r.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
+    Ok(ExitCode::from(r.exit_code()))
+}
+
+/// `term_safe` line by line (the rendered text's own newlines stay).
+fn term_safe_lines(text: &str) -> String {
+    text.lines().map(|l| term_safe(l) + "\n").collect()
 }

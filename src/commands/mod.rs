@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod findings;
+pub mod forms;
 pub mod import;
 pub mod report;
 pub mod runs;
