@@ -115,6 +115,9 @@ pub struct Quirks {
     pub history_ignores_page: bool,
     /// History endpoints answer every page full (`number_of_records` distinct entries), forever.
     pub history_endless: bool,
+    /// `GET /payout/account/balance` writes this string as `balance` (a body that does not
+    /// decode).
+    pub account_balance_text: Option<String>,
 }
 
 impl Default for EmulatorConfig {

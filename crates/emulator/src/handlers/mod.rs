@@ -98,6 +98,13 @@ struct BalanceOut {
 }
 
 pub(crate) async fn account_balance(State(app): State<Arc<AppState>>) -> Response {
+    if let Some(text) = &app.config.quirks.account_balance_text {
+        return json_ok(&[serde_json::json!({
+            "token": app.pop.client_wallet_token(),
+            "balance": text,
+            "currency_code": "USD",
+        })]);
+    }
     json_ok(&[BalanceOut {
         token: app.pop.client_wallet_token(),
         balance: RawNum(app.pop.account_balance_text()),
