@@ -67,12 +67,42 @@ impl Source {
             (None, Some(Env::Sandbox)) => Environment::Sandbox.base_url().to_string(),
             (None, Some(Env::Production) | None) => Environment::Production.base_url().to_string(),
         };
-        let config = ClientConfig::new(&base, ApiKey::new(key)?)?;
+        // The key never travels in clear: http:// only for a loopback host (the local emulator).
+        let config = ClientConfig::new(&base, ApiKey::new(key)?).with_context(|| {
+            if args.base_url.is_some() {
+                "MASSPAY_BASE_URL / --base-url is not usable".to_string()
+            } else {
+                "the MassPay base URL is not usable".to_string()
+            }
+        })?;
         let label = config.base_url.clone();
         Ok(Source {
             client: Client::new(config)?,
             label,
             emulator: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn http_base_url_only_for_loopback() {
+        let args = SourceArgs {
+            base_url: Some("http://api.masspay.io/v1.0.0/payout/".into()),
+            api_key: Some("sk_live_do_not_print".into()),
+            ..SourceArgs::default()
+        };
+        let msg = format!("{:#}", Source::connect(&args).await.err().unwrap());
+        assert!(msg.contains("MASSPAY_BASE_URL"), "{msg}");
+        assert!(msg.contains("in clear"), "{msg}");
+        assert!(!msg.contains("do_not_print"), "{msg}");
+        let local = SourceArgs {
+            base_url: Some("http://127.0.0.1:9/v1.0.0/payout/".into()),
+            ..args
+        };
+        assert!(Source::connect(&local).await.is_ok());
     }
 }

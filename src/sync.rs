@@ -169,14 +169,15 @@ pub async fn sync_year(
     let threshold = thresholds.nec(year)?;
     let started = Instant::now();
     let run_id = store.begin_run(year, source).await?;
-    let policy = client.retry_policy().clone();
-    let max_pulls = policy.max_tries.max(1);
+    // One retry budget for the whole pull, re-pulls included (retries never nest).
+    let budget = client.budget();
     let mut pulls = 0u32;
     let mut total_tries = 0u32;
     loop {
         pulls += 1;
         let outcome = attempt(
             client,
+            &budget,
             store,
             thresholds,
             year,
@@ -193,8 +194,8 @@ pub async fn sync_year(
                 r.tries = total_tries;
                 return Ok(r);
             }
-            Ok(Attempt::Retry(e)) if pulls < max_pulls => {
-                let wait = policy.delay(pulls + 1, None);
+            Ok(Attempt::Retry(e)) if budget.next_wait(None).is_some() => {
+                let wait = budget.next_wait(None).unwrap_or_default();
                 tracing::warn!(error = %e, pull = pulls, "tax body failed part-way; rolled back, retrying the pull");
                 tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
             }
@@ -216,8 +217,10 @@ pub async fn sync_year(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn attempt(
     client: &Client,
+    budget: &masspay_client::RetryBudget,
     store: &Store,
     thresholds: &Thresholds,
     year: i32,
@@ -227,7 +230,7 @@ async fn attempt(
 ) -> Result<Attempt> {
     // amount_threshold means "strictly exceeds": ask for everything above zero and apply the
     // IRS's ">= threshold" locally, so the payee paid exactly the threshold is never lost.
-    let mut pull = match client.tax_pull(year, Decimal::ZERO).await {
+    let mut pull = match client.tax_pull_in(budget, year, Decimal::ZERO).await {
         Ok(p) => p,
         Err(e) => return Err(e.into()),
     };

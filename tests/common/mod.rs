@@ -39,6 +39,7 @@ pub fn client(emu: &RunningEmulator, max_tries: u32) -> Client {
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(10),
         max_retry_after: Duration::from_millis(10),
+        ..RetryPolicy::default()
     };
     Client::new(cfg).unwrap()
 }

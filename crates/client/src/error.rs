@@ -2,8 +2,9 @@ use serde::Deserialize;
 use std::fmt;
 
 /// An error body from MassPay, in the current shape (`title`, `message`, `code`, `error`) or the
-/// legacy v0.1.x shape (`Exception`, `Errors`). Unknown fields are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// legacy v0.1.x shape (`Exception`, `Errors`). Unknown fields are ignored. `Debug` hides the
+/// links inside the detail lines (a KYC upload link is personal).
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ApiErrorBody {
     #[serde(default)]
     pub title: Option<String>,
@@ -20,12 +21,64 @@ pub struct ApiErrorBody {
     pub errors: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ApiErrorDetail {
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
     pub details: Option<Vec<String>>,
+}
+
+/// A detail line with every `http(s)://…` link replaced by `<link>`.
+pub(crate) fn redact_links(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = [rest.find("http://"), rest.find("https://")]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        out.push_str(&rest[..i]);
+        out.push_str("<link>");
+        let tail = &rest[i..];
+        rest = &tail[tail.find(char::is_whitespace).unwrap_or(tail.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl fmt::Debug for ApiErrorDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiErrorDetail")
+            .field("reason", &self.reason)
+            .field(
+                "details",
+                &self
+                    .details
+                    .as_ref()
+                    .map(|d| d.iter().map(|l| redact_links(l)).collect::<Vec<_>>()),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for ApiErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiErrorBody")
+            .field("title", &self.title)
+            .field("message", &self.message)
+            .field("code", &self.code)
+            .field("error", &self.error)
+            .field("exception", &self.exception)
+            .field(
+                "errors",
+                &self
+                    .errors
+                    .as_ref()
+                    .map(|d| d.iter().map(|l| redact_links(l)).collect::<Vec<_>>()),
+            )
+            .finish()
+    }
 }
 
 fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -122,8 +175,17 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// The body did not decode. `message` names the field path, line and column and the kind
+    /// of problem, never the offending value.
     #[error("MassPay {endpoint} sent a body that could not be decoded: {message}")]
     Decode { endpoint: String, message: String },
+    #[error("MassPay {endpoint} sent a body larger than the limit of {limit} bytes; refused")]
+    BodyTooLarge { endpoint: String, limit: u64 },
+    #[error("MassPay {endpoint}: the retry budget of this call is spent after {tries} tries")]
+    BudgetSpent { endpoint: String, tries: u32 },
+    /// Paging did not end on its own (a page repeated, or more pages than the bound).
+    #[error("MassPay {endpoint}: {message}")]
+    Paging { endpoint: String, message: String },
     #[error("configuration: {0}")]
     Config(String),
 }
@@ -133,6 +195,72 @@ fn body_suffix(body: &Option<Box<ApiErrorBody>>) -> String {
         Some(s) if !s.is_empty() => format!(" ({s})"),
         _ => String::new(),
     }
+}
+
+/// Decodes a JSON body into `T`; on failure, an error naming the endpoint, the field path, the
+/// line and the column and the kind of problem, but not the value (serde_json's own messages
+/// quote it, and it may be a tax ID).
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    endpoint: &str,
+    bytes: &[u8],
+) -> Result<T, ClientError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ClientError::Decode {
+            endpoint: endpoint.to_string(),
+            message: describe_json_error(&path, &inner),
+        }
+    })?;
+    de.end().map_err(|e| ClientError::Decode {
+        endpoint: endpoint.to_string(),
+        message: describe_json_error(".", &e),
+    })?;
+    Ok(value)
+}
+
+/// A serde_json error without any value it may quote.
+pub(crate) fn describe_json_error(path: &str, e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    let core = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(a, _)| a);
+    let what = match e.classify() {
+        Category::Syntax => "not valid JSON".to_string(),
+        Category::Eof => "the body ended early".to_string(),
+        Category::Io => "the body could not be read".to_string(),
+        Category::Data => {
+            let expected = core
+                .rsplit_once(", expected ")
+                .map(|(_, exp)| exp)
+                .filter(|exp| !exp.contains('"'));
+            if core.starts_with("missing field `") || core.starts_with("duplicate field `") {
+                core.to_string()
+            } else if core.starts_with("invalid type") {
+                match expected {
+                    Some(x) => format!("wrong type (expected {x})"),
+                    None => "wrong type".to_string(),
+                }
+            } else if core.starts_with("invalid length") {
+                "wrong number of elements".to_string()
+            } else {
+                match expected {
+                    Some(x) if core.starts_with("invalid value") => {
+                        format!("invalid value (expected {x})")
+                    }
+                    _ => "invalid value".to_string(),
+                }
+            }
+        }
+    };
+    let path = if path.is_empty() { "." } else { path };
+    format!(
+        "{what} at `{path}` (line {}, column {})",
+        e.line(),
+        e.column()
+    )
 }
 
 impl ClientError {
@@ -184,6 +312,46 @@ mod tests {
         assert_eq!(legacy.details().collect::<Vec<_>>(), vec!["db down"]);
         assert!(ApiErrorBody::parse(b"<html>").is_none());
         assert!(ApiErrorBody::parse(b"{}").is_none());
+    }
+
+    #[test]
+    fn debug_hides_upload_links() {
+        let e = ApiErrorBody::parse(
+            br#"{"code":400,"error":{"reason":"Additional documentation required","details":["User is not active","Please upload at the following link: https://l.maspay.io/secret123 now"]}}"#,
+        )
+        .unwrap();
+        let d = format!("{e:?}");
+        assert!(!d.contains("secret123"), "{d}");
+        assert!(d.contains("<link> now"), "{d}");
+    }
+
+    #[test]
+    fn decode_errors_name_the_place_not_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            n: u32,
+            s: String,
+        }
+        let err = decode_json::<Vec<T>>(
+            "GET /x",
+            br#"[{"n":1,"s":"a"},{"n":"123-45-6789","s":"b"}]"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("123-45-6789"), "{err}");
+        assert!(
+            err.contains("GET /x") && err.contains("[1].n") && err.contains("line 1"),
+            "{err}"
+        );
+        let err = decode_json::<T>("GET /x", br#"{"n":1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `s`"), "{err}");
+        let err = decode_json::<T>("GET /x", br#"{"n":1,"s":"987654321"#)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("987654321"), "{err}");
     }
 
     #[test]

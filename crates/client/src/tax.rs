@@ -255,7 +255,7 @@ impl TaxPull {
                 .map_err(|e| ClientError::Transport {
                     endpoint: self.endpoint.clone(),
                     tries: self.tries,
-                    source: e,
+                    source: e.without_url(),
                 })?;
             let split_err = |e: crate::split::SplitError| ClientError::Decode {
                 endpoint: self.endpoint.clone(),

@@ -66,12 +66,16 @@ impl ApiError {
         )
     }
 
-    pub(crate) fn not_found(what: &str) -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "Not found.",
-            &format!("The requested resource could not be found. {what}"),
-        )
+    /// 404 with the standard sentence once, then `detail` when there is one.
+    pub(crate) fn not_found(detail: &str) -> Self {
+        const BASE: &str = "The requested resource could not be found.";
+        let detail = detail.trim();
+        let message = if detail.is_empty() || detail == BASE {
+            BASE.to_string()
+        } else {
+            format!("{BASE} {}", detail.trim_start_matches(BASE).trim())
+        };
+        ApiError::new(StatusCode::NOT_FOUND, "Not found.", &message)
     }
 
     pub(crate) fn method_not_allowed() -> Self {

@@ -141,3 +141,8 @@ mod tests {
         assert_eq!(RawNum::amount(Decimal::new(150000, 2)).0, "1500");
     }
 }
+
+/// A decimal amount as a JSON number value (`100.5`).
+pub(crate) fn number_value(d: Decimal) -> serde_json::Value {
+    serde_json::from_str(&d.normalize().to_string()).unwrap_or(serde_json::Value::Null)
+}

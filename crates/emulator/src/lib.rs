@@ -15,7 +15,20 @@
 //! | `GET /payout/user/{user_token}/kyc/id` | `KYCSession[]` |
 //! | `POST /payout/{user_token}` | needs `Idempotency-Key`; body `PayoutTxn` (`source_token` must be the `clnt_wlt_…` token, `destination_token`, `destination_currency_code`, one of `source_amount`/`destination_amount`). 200 `PayoutTxnResp` with `status: "SCHEDULED"`; held users get 400 `"Documentation required."` with the upload link inside `error.details`. The first result for a key (including 400 holds and injected 500s) is replayed byte-identically for 24 h; the same key with a different body or user is a 400. Validation errors are not saved. |
 //! | `GET /payout/{user_token}/tax?return_url=` | `{"interview_url": "…"}` |
+//! | `PUT /payout/{user_token}/{payout_token}` | commits an initiated payout: `PayoutTxnCommitResp` `{"payout_token","status":"success"}` (again `success` for a second commit; `failure` while the user is held; `ex_rate_expired` after the 2-minute quote). From then on the payout runs through its statuses (see [`sim`]) and each change is sent as a signed webhook. `auto_commit: true` on `POST` commits at once and answers `PayoutTxnCommitResp`. |
+//! | `GET /payout/{user_token}/{payout_token}` | `PayoutTxnResp` with the current status (API payouts, and the payouts of the seeded history) or 404 |
+//! | `GET /payout/{user_token}` | the user's `PayoutTxnResp[]`: payouts made through the API (newest first), then the seeded payouts of the current and previous year |
+//! | `POST /payout/user/{user_token}/kyc/id` | an ID upload (`IDUpload[]`): counts as documents uploaded (below) |
 //! | anything else | 404 (405 for a known path with the wrong method), standard error body |
+//!
+//! Sandbox controls (same bearer key; never faulted):
+//!
+//! | Route | Effect |
+//! |---|---|
+//! | `POST /sandbox/users/{user_token}/upload` | documents "uploaded": a `Submitted` KYC session now; after one step the hold is released (`ACTIVE`, payouts go through, `HOLD` payouts resume, a `user` webhook is sent). 200 `{"user_token","hold":"submitted"\|"none"}` |
+//! | `POST /sandbox/tax/{year}/{user_token}/add` `{"amount": 100}` | adds a COMPLETED payout of `amount` to the payee's `year`: the tax endpoint's balance and the history grow ("growing year"). 200 `{"user_token","tax_year","added","balance"}` |
+//! | `POST /sandbox/clock/advance` `{"steps": n}` | moves the payout clock `n` steps. 200 `{"step"}` |
+//! | `POST /sandbox/events` `{"kind":"load"\|"spendback"\|"user"\|"tax_interview","user_token":…,"amount"?,"tin"?}` | sends that webhook now (the tax-interview payload carries the payee's full TIN, or `tin`) |
 //!
 //! Data: see [`data`] (hard-case table). Faults: see [`FaultConfig`] and [`FaultKind`].
 //!
@@ -52,9 +65,13 @@ mod errors;
 mod faults;
 mod handlers;
 mod json;
+pub mod sim;
+pub mod webhooks;
 
 pub use faults::{FaultConfig, FaultKind, fault_for};
 pub use json::parse_number_text;
+pub use sim::PayoutClock;
+pub use webhooks::{Delivery, SIGNATURE_HEADER, sign as sign_webhook};
 
 use errors::{ApiError, bad_gateway_html, json_response, legacy_internal_body};
 
@@ -67,8 +84,8 @@ pub const DEFAULT_SEED: u64 = 2025;
 /// Name of the response header that marks an injected fault.
 pub const FAULT_HEADER: &str = "x-emulator-fault";
 
-/// Emulator settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Emulator settings. `Debug` hides the webhook secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct EmulatorConfig {
     /// Data seed: same seed, same data, byte for byte.
     pub seed: u64,
@@ -78,6 +95,29 @@ pub struct EmulatorConfig {
     pub bulk_payees: usize,
     /// Fault injection.
     pub faults: FaultConfig,
+    /// Where signed webhooks go (`None`: none are sent).
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA512 key of the `X-MassPay-Signature` header (a secret).
+    pub webhook_secret: Option<String>,
+    /// Whether payout webhooks also carry `user_token` (MassPay's published payload has none;
+    /// without it a listener cannot tell whose payout went to `HOLD`). Default true.
+    pub webhook_payout_user_token: bool,
+    /// How payout statuses advance (default: one step per request received).
+    pub payout_clock: PayoutClock,
+    /// Server misbehaviour for client tests.
+    pub quirks: Quirks,
+}
+
+/// Server misbehaviour, off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// History endpoints ignore `page` and always answer page 1.
+    pub history_ignores_page: bool,
+    /// History endpoints answer every page full (`number_of_records` distinct entries), forever.
+    pub history_endless: bool,
+    /// `GET /payout/account/balance` writes this string as `balance` (a body that does not
+    /// decode).
+    pub account_balance_text: Option<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -87,7 +127,29 @@ impl Default for EmulatorConfig {
             api_key: SANDBOX_API_KEY.to_string(),
             bulk_payees: 200,
             faults: FaultConfig::default(),
+            webhook_url: None,
+            webhook_secret: None,
+            webhook_payout_user_token: true,
+            payout_clock: PayoutClock::default(),
+            quirks: Quirks::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("seed", &self.seed)
+            .field("bulk_payees", &self.bulk_payees)
+            .field("faults", &self.faults)
+            .field("webhook_url", &self.webhook_url)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("payout_clock", &self.payout_clock)
+            .field("quirks", &self.quirks)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,6 +179,53 @@ pub(crate) struct AppState {
     pub(crate) pop: data::Population,
     pub(crate) counter: Arc<AtomicU64>,
     pub(crate) idem: Mutex<HashMap<String, handlers::Saved>>,
+    pub(crate) sim: Mutex<sim::Sim>,
+    pub(crate) webhooks: webhooks::Webhooks,
+    pub(crate) started: std::time::Instant,
+}
+
+impl AppState {
+    pub(crate) fn sim(&self) -> std::sync::MutexGuard<'_, sim::Sim> {
+        match self.sim.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The payout clock's step now (before manual steps).
+    fn clock_step(&self) -> u64 {
+        match self.config.payout_clock {
+            PayoutClock::Requests(n) => self.counter.load(Ordering::SeqCst) / n.max(1),
+            PayoutClock::Millis(ms) => {
+                u64::try_from(self.started.elapsed().as_millis() / u128::from(ms.max(1)))
+                    .unwrap_or(u64::MAX)
+            }
+            PayoutClock::Manual => 0,
+        }
+    }
+
+    /// Brings the simulation to the current step and sends the webhooks of what changed.
+    pub(crate) fn tick(&self) {
+        let events = {
+            let mut sim = self.sim();
+            let step = self.clock_step() + sim.manual_steps;
+            sim.advance_to(
+                step,
+                self.config.seed,
+                self.config.webhook_payout_user_token,
+            )
+        };
+        self.webhooks.send(events);
+    }
+
+    pub(crate) fn advance(&self, steps: u64) -> u64 {
+        {
+            let mut sim = self.sim();
+            sim.manual_steps = sim.manual_steps.saturating_add(steps);
+        }
+        self.tick();
+        self.sim().step
+    }
 }
 
 fn authorized(headers: &HeaderMap, key: &str) -> bool {
@@ -149,6 +258,7 @@ fn aborted_response() -> Response {
 
 async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let n = app.counter.fetch_add(1, Ordering::SeqCst);
+    app.tick();
     if !authorized(req.headers(), &app.config.api_key) {
         tracing::debug!(n, method = %req.method(), path = %req.uri().path(), "unauthorized");
         let mut resp = ApiError::unauthorized().into_response();
@@ -156,7 +266,12 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return resp;
     }
-    let fault = fault_for(&app.config.faults, n);
+    let sandbox = req.uri().path().starts_with("/sandbox/");
+    let fault = if sandbox {
+        None
+    } else {
+        fault_for(&app.config.faults, n)
+    };
     tracing::debug!(
         n,
         method = %req.method(),
@@ -216,13 +331,19 @@ async fn gate(State(app): State<Arc<AppState>>, mut req: Request, next: Next) ->
     resp
 }
 
-fn build(config: EmulatorConfig) -> (Router, Arc<AtomicU64>) {
+fn build(config: EmulatorConfig) -> (Router, Arc<AppState>) {
     let counter = Arc::new(AtomicU64::new(0));
     let state = Arc::new(AppState {
         pop: data::Population::new(config.seed, config.bulk_payees),
+        webhooks: webhooks::Webhooks::new(
+            config.webhook_url.clone(),
+            config.webhook_secret.clone(),
+        ),
         config,
-        counter: counter.clone(),
+        counter,
         idem: Mutex::new(HashMap::new()),
+        sim: Mutex::new(sim::Sim::default()),
+        started: std::time::Instant::now(),
     });
     let api: Router<Arc<AppState>> = Router::new()
         .route("/tax", get(handlers::tax))
@@ -231,17 +352,33 @@ fn build(config: EmulatorConfig) -> (Router, Arc<AtomicU64>) {
         .route("/user/history", get(handlers::all_history))
         .route("/user/{user_token}", get(handlers::get_user))
         .route("/user/{user_token}/history", get(handlers::user_history))
-        .route("/user/{user_token}/kyc/id", get(handlers::kyc_sessions))
-        .route("/{user_token}", post(handlers::initiate_payout))
-        .route("/{user_token}/tax", get(handlers::tax_interview));
+        .route(
+            "/user/{user_token}/kyc/id",
+            get(handlers::kyc_sessions).post(handlers::kyc_upload),
+        )
+        .route(
+            "/{user_token}",
+            post(handlers::initiate_payout).get(handlers::user_payouts),
+        )
+        .route("/{user_token}/tax", get(handlers::tax_interview))
+        .route(
+            "/{user_token}/{payout_token}",
+            get(handlers::get_payout).put(handlers::commit_payout),
+        );
+    let sandbox: Router<Arc<AppState>> = Router::new()
+        .route("/users/{user_token}/upload", post(handlers::sandbox_upload))
+        .route("/tax/{year}/{user_token}/add", post(handlers::sandbox_add))
+        .route("/clock/advance", post(handlers::sandbox_advance))
+        .route("/events", post(handlers::sandbox_event));
     let router = Router::new()
         .nest("/v1.0.0/payout", api.clone())
         .nest("/payout", api)
+        .nest("/sandbox", sandbox)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
-        .with_state(state);
-    (router, counter)
+        .with_state(state.clone());
+    (router, state)
 }
 
 /// The emulator as an axum router (for embedding; [`spawn`] is the usual entry point).
@@ -251,10 +388,9 @@ pub fn router(config: EmulatorConfig) -> Router {
 
 /// A running emulator. Dropping it starts a graceful shutdown; [`RunningEmulator::shutdown`]
 /// also waits for it.
-#[derive(Debug)]
 pub struct RunningEmulator {
     addr: SocketAddr,
-    requests: Arc<AtomicU64>,
+    state: Arc<AppState>,
     shutdown_tx: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -272,7 +408,47 @@ impl RunningEmulator {
 
     /// Requests received so far (including 401s and faulted ones).
     pub fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
+        self.state.counter.load(Ordering::SeqCst)
+    }
+
+    /// `http://127.0.0.1:PORT`, the root of the `/sandbox/...` control routes.
+    pub fn root_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Moves the payout clock `steps` steps; returns the step now.
+    pub fn advance(&self, steps: u64) -> u64 {
+        self.state.advance(steps)
+    }
+
+    /// Documents "uploaded" for a held user (as `POST /sandbox/users/{t}/upload`); `false`
+    /// when the user is unknown or not held.
+    pub fn upload_documents(&self, user_token: &str) -> bool {
+        let Some(p) = self.state.pop.by_token(default_tax_year(), user_token) else {
+            return false;
+        };
+        self.state.sim().upload(&p)
+    }
+
+    /// Adds `amount` to a payee's `year` (as `POST /sandbox/tax/{year}/{t}/add`); returns the
+    /// year's new balance, or `None` for an unknown payee.
+    pub fn add_to_year(
+        &self,
+        year: i32,
+        user_token: &str,
+        amount: rust_decimal::Decimal,
+    ) -> Option<rust_decimal::Decimal> {
+        handlers::add_to_year(&self.state, year, user_token, amount).ok()
+    }
+
+    /// Webhook deliveries so far, in order.
+    pub fn webhook_deliveries(&self) -> Vec<Delivery> {
+        self.state.webhooks.log()
+    }
+
+    /// Waits until every queued webhook was delivered or given up on.
+    pub async fn webhooks_idle(&self) {
+        self.state.webhooks.idle().await
     }
 
     /// Stops accepting connections and waits (up to 5 s) for open ones to finish.
@@ -287,6 +463,14 @@ impl RunningEmulator {
         {
             task.abort();
         }
+    }
+}
+
+impl std::fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -307,7 +491,20 @@ pub async fn spawn(config: EmulatorConfig) -> io::Result<RunningEmulator> {
 pub async fn spawn_on(config: EmulatorConfig, port: u16) -> io::Result<RunningEmulator> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     let addr = listener.local_addr()?;
-    let (router, requests) = build(config);
+    let (router, state) = build(config);
+    if let PayoutClock::Millis(ms) = state.config.payout_clock {
+        let weak = Arc::downgrade(&state);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(ms.max(1)));
+            loop {
+                every.tick().await;
+                match weak.upgrade() {
+                    Some(s) => s.tick(),
+                    None => return,
+                }
+            }
+        });
+    }
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
@@ -322,7 +519,7 @@ pub async fn spawn_on(config: EmulatorConfig, port: u16) -> io::Result<RunningEm
     tracing::info!(%addr, "MassPay emulator listening");
     Ok(RunningEmulator {
         addr,
-        requests,
+        state,
         shutdown_tx: Some(tx),
         task: Some(task),
     })
