@@ -302,6 +302,23 @@ async fn open_store(global: &GlobalArgs) -> Result<Store> {
         .context("opening the store")
 }
 
+/// For commands that only read: never creates a store or a key file.
+async fn open_existing_store(global: &GlobalArgs, year: Option<i32>) -> Result<Store> {
+    match Store::open_existing(&global.db, &key_source(global)).await {
+        Ok(s) => Ok(s),
+        Err(masspay_tax_store::StoreError::NoStore { path, url }) => match year {
+            Some(y) => anyhow::bail!(
+                "no completed sync for tax year {y}: no store at {path} (looked for {url}); \
+                 run `masspay-tax sync --year {y}` first or pass --db"
+            ),
+            None => anyhow::bail!(
+                "no store at {path} (looked for {url}); run `masspay-tax sync` first or pass --db"
+            ),
+        },
+        Err(e) => Err(anyhow::Error::new(e).context("opening the store")),
+    }
+}
+
 fn source_args(f: &SourceFlags) -> SourceArgs {
     SourceArgs {
         sandbox: f.sandbox,
@@ -338,12 +355,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     ));
                 }
             };
-            let report = masspay_tax::sync::sync_year(
+            let origin = if src.emulator.is_some() {
+                masspay_tax_store::Origin::Sandbox
+            } else {
+                masspay_tax_store::Origin::masspay(src.client.base_url())
+            };
+            let report = masspay_tax::sync::sync_year_with(
                 &src.client,
                 &store,
                 &settings.thresholds,
                 year,
-                &src.label,
+                &masspay_tax::sync::SyncOptions::new(&src.label, origin),
                 Some(&cb),
             )
             .await;
@@ -380,7 +402,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             pdf,
             format,
         }) => {
-            let store = open_store(&cli.global).await?;
+            let store = open_existing_store(&cli.global, Some(year)).await?;
             let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
             let s = masspay_tax::report::report_1099(
                 &store, &settings, &forms, year, &out, unmask_tin, pdf,
@@ -426,7 +448,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Runs { year, format } => {
-            let store = open_store(&cli.global).await?;
+            let store = open_existing_store(&cli.global, None).await?;
             let runs = store.runs(year).await?;
             match format {
                 Format::Json => print_json(&runs)?,
@@ -468,7 +490,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             severity,
             format,
         } => {
-            let store = open_store(&cli.global).await?;
+            let store = open_existing_store(&cli.global, Some(year)).await?;
             let mut findings = store.findings(year).await?;
             if let Some(sev) = &severity {
                 findings.retain(|f| f.severity.eq_ignore_ascii_case(sev));
@@ -505,7 +527,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(masspay_tax::audit::parse_fail_on)
                 .transpose()?
                 .unwrap_or_default();
-            let store = open_store(&cli.global).await?;
+            let store = open_existing_store(&cli.global, Some(year)).await?;
             let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
             let irs = masspay_tax::taxforms::load_tin_matches(&store).await?;
             let audit = masspay_tax::audit::audit_tins(
@@ -606,7 +628,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             only_reportable,
             format,
         }) => {
-            let store = open_store(&cli.global).await?;
+            let store = open_existing_store(&cli.global, Some(year)).await?;
             let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
             let s = masspay_tax::tinmatch::export(
                 &store,
