@@ -244,7 +244,10 @@ pub async fn sync_year_with(
         )
         .await?;
     let keeper = store.keep_lease(lease);
-    let result = sync_locked(client, store, thresholds, year, threshold, options, progress).await;
+    let result = sync_locked(
+        client, store, thresholds, year, threshold, options, progress,
+    )
+    .await;
     if let Err(e) = keeper.release().await {
         tracing::warn!(error = %e, "could not release the sync lease; it lapses on its own");
     }

@@ -236,14 +236,16 @@ impl Store {
     /// Extends a lease we hold by its ttl from now. `false` when it is no longer ours (it
     /// expired and someone else took it).
     pub async fn renew(&self, lease: &Lease) -> Result<bool, StoreError> {
-        Ok(sqlx::query("UPDATE locks SET expires_at = $1 WHERE name = $2 AND holder = $3")
-            .bind(now_ms().saturating_add(ttl_ms(lease.ttl)))
-            .bind(lease.name.clone())
-            .bind(lease.holder.id.clone())
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            == 1)
+        Ok(
+            sqlx::query("UPDATE locks SET expires_at = $1 WHERE name = $2 AND holder = $3")
+                .bind(now_ms().saturating_add(ttl_ms(lease.ttl)))
+                .bind(lease.name.clone())
+                .bind(lease.holder.id.clone())
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
     }
 
     /// Gives a lease up (nothing happens when it is no longer ours).
@@ -295,7 +297,9 @@ impl Store {
                     Err(e) if is_busy(&e) || store.backend == Backend::Sqlite => {
                         tracing::debug!(lease = %l.name, error = %e, "lease renewal postponed");
                     }
-                    Err(e) => tracing::warn!(lease = %l.name, error = %e, "could not renew the lease"),
+                    Err(e) => {
+                        tracing::warn!(lease = %l.name, error = %e, "could not renew the lease")
+                    }
                 }
             }
         });

@@ -66,9 +66,7 @@ pub enum StoreError {
     #[error("could not connect to the store at {target}: {reason}")]
     Connect { target: String, reason: String },
     /// A read-only open of a SQLite store whose file does not exist.
-    #[error(
-        "no store at {path} (looked for {url}); run `masspay-tax sync` first or pass --db"
-    )]
+    #[error("no store at {path} (looked for {url}); run `masspay-tax sync` first or pass --db")]
     NoStore { path: String, url: String },
     /// A sync from another kind of origin than the store's data.
     #[error(
@@ -82,7 +80,9 @@ pub enum StoreError {
         hint: &'static str,
     },
     /// A lease is held by someone else (for `sync`: another sync of this store is running).
-    #[error("another {name} of this store is running (since {since}, by {holder}); wait for it to finish and try again")]
+    #[error(
+        "another {name} of this store is running (since {since}, by {holder}); wait for it to finish and try again"
+    )]
     Busy {
         name: String,
         holder: String,

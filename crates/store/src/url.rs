@@ -9,10 +9,7 @@ pub fn normalize_db_url(url: &str) -> Result<(String, Backend), StoreError> {
 
 /// [`normalize_db_url`] with the SQLite open mode to add when the URL names none (`rwc` creates
 /// the file, `rw` never does).
-pub(crate) fn normalize_with_mode(
-    url: &str,
-    mode: &str,
-) -> Result<(String, Backend), StoreError> {
+pub(crate) fn normalize_with_mode(url: &str, mode: &str) -> Result<(String, Backend), StoreError> {
     let u = url.trim();
     if let Some(rest) = u.strip_prefix("sqlite:") {
         if rest.contains("mode=") || rest.contains(":memory:") {
@@ -171,7 +168,10 @@ mod tests {
             postgres_target("postgres://u:pw@db.example:6543/x"),
             "db.example:6543"
         );
-        assert_eq!(postgres_target("postgres://u@h/x?sslmode=require"), "h:5432");
+        assert_eq!(
+            postgres_target("postgres://u@h/x?sslmode=require"),
+            "h:5432"
+        );
         assert_eq!(postgres_target("postgresql://[::1]/x"), "[::1]:5432");
         assert_eq!(
             strip_url_secrets("https://me:pw@api.masspay.io/v1.0.0/payout/?k=1#f"),

@@ -57,7 +57,11 @@ fn origin_refused_both_ways_and_the_store_is_unchanged() {
                 "{msg}"
             );
             assert!(msg.contains("--db"), "{msg}");
-            assert_eq!(store.runs(None).await.unwrap(), runs_before, "nothing written");
+            assert_eq!(
+                store.runs(None).await.unwrap(),
+                runs_before,
+                "nothing written"
+            );
             // Even a writer that skipped the check cannot commit.
             let run = store.begin_run(2025, "second").await.unwrap();
             let mut w = store.snapshot(run, 2025).await.unwrap();
@@ -76,7 +80,9 @@ fn origin_refused_both_ways_and_the_store_is_unchanged() {
             store.check_origin(first).await.unwrap();
             if !first.is_sandbox() {
                 store
-                    .check_origin(&Origin::masspay("https://staging-api.masspay.io/v1.0.0/payout/"))
+                    .check_origin(&Origin::masspay(
+                        "https://staging-api.masspay.io/v1.0.0/payout/",
+                    ))
                     .await
                     .unwrap();
             }
@@ -118,7 +124,11 @@ fn a_year_is_reproducible_after_syncing_another_year() {
         )
         .await
         .unwrap();
-        assert_eq!(dump(&store, 2025).await, y2025, "2025 unchanged by a 2024 sync");
+        assert_eq!(
+            dump(&store, 2025).await,
+            y2025,
+            "2025 unchanged by a 2024 sync"
+        );
         let y2024 = dump(&store, 2024).await;
         assert!(y2024[0].starts_with("usr_a|First60|"), "{}", y2024[0]);
         assert_eq!(y2024.len(), 2);
@@ -229,7 +239,11 @@ fn leases_are_exclusive_expire_and_can_be_taken_after_expiry() {
         let a = LeaseHolder::this_process();
         let b = LeaseHolder::this_process();
         let long = Duration::from_secs(600);
-        let la = store.try_lease("job", &a, long).await.unwrap().expect("free");
+        let la = store
+            .try_lease("job", &a, long)
+            .await
+            .unwrap()
+            .expect("free");
         assert!(store.try_lease("job", &b, long).await.unwrap().is_none());
         assert!(store.renew(&la).await.unwrap());
         // Re-entrant for the same holder; another name is independent.
@@ -238,10 +252,21 @@ fn leases_are_exclusive_expire_and_can_be_taken_after_expiry() {
         let info = store.lease_info("job").await.unwrap().unwrap();
         assert_eq!((info.holder_id.as_str(), info.pid), (a.id.as_str(), a.pid));
         store.release(&la).await.unwrap();
-        let lb = store.try_lease("job", &b, Duration::ZERO).await.unwrap().expect("released");
+        let lb = store
+            .try_lease("job", &b, Duration::ZERO)
+            .await
+            .unwrap()
+            .expect("released");
         // b's lease has expired at once (ttl 0): a takes it over, and b has lost it.
-        let la = store.try_lease("job", &a, long).await.unwrap().expect("expired");
-        assert!(!store.renew(&lb).await.unwrap(), "an expired lease taken over is lost");
+        let la = store
+            .try_lease("job", &a, long)
+            .await
+            .unwrap()
+            .expect("expired");
+        assert!(
+            !store.renew(&lb).await.unwrap(),
+            "an expired lease taken over is lost"
+        );
         store.release(&lb).await.unwrap();
         assert_eq!(
             store.lease_info("job").await.unwrap().unwrap().holder_id,
@@ -296,7 +321,12 @@ fn a_second_writer_waits_for_the_first_or_says_plainly_who_runs() {
         let waiter = tokio::spawn(async move {
             let h = LeaseHolder::this_process();
             let l = s2
-                .lease_wait(SYNC_LEASE, &h, Duration::from_secs(600), Duration::from_secs(60))
+                .lease_wait(
+                    SYNC_LEASE,
+                    &h,
+                    Duration::from_secs(600),
+                    Duration::from_secs(60),
+                )
                 .await
                 .unwrap();
             // Both write a snapshot of the same year in turn.
@@ -354,7 +384,10 @@ fn running_runs_of_a_dead_sync_are_marked_interrupted() {
         let k = runs.iter().find(|r| r.id == killed).unwrap();
         assert_eq!(k.status, "interrupted");
         assert!(k.finished_at.is_some() && k.error.is_some());
-        assert_eq!(runs.iter().find(|r| r.id == done).unwrap().status, "completed");
+        assert_eq!(
+            runs.iter().find(|r| r.id == done).unwrap().status,
+            "completed"
+        );
         assert_eq!(dump(&store, 2025).await, before, "previous snapshot intact");
         assert_eq!(store.latest_run(2025).await.unwrap().unwrap().id, done);
         assert_eq!(store.mark_interrupted_runs().await.unwrap(), 0);
@@ -380,7 +413,11 @@ fn open_existing_never_creates_a_store_or_a_key_file() {
                 && msg.contains("--db"),
             "{msg}"
         );
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing created");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing created"
+        );
         // An existing store whose key file is missing: a clear error, no new key.
         let s = Store::open(&url, &key()).await.unwrap();
         s.close().await;
@@ -411,7 +448,10 @@ fn connection_errors_say_where_and_why_once_without_the_password() {
             "could not connect to the store at 127.0.0.1:1: connection refused"
         );
         let chain = format!("{:#}", anyhow_like(&e));
-        assert!(!chain.contains("hunter2") && !chain.contains("pool timed out"), "{chain}");
+        assert!(
+            !chain.contains("hunter2") && !chain.contains("pool timed out"),
+            "{chain}"
+        );
         assert_eq!(chain.matches("connection refused").count(), 1, "{chain}");
     });
 }
