@@ -20,7 +20,7 @@ pub struct StoreLocation {
 impl std::fmt::Debug for StoreLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreLocation")
-            .field("db", &crate::open::redact_db_url(&self.db))
+            .field("db", &masspay_tax_store::redact_db_url(&self.db))
             .field("key_file", &self.key_file)
             .finish()
     }
@@ -51,25 +51,21 @@ impl StoreLocation {
             .context("opening the store")
     }
 
-    /// Opens an existing store for a command that only reads: never creates a store or a key file.
-    pub async fn open_existing(&self) -> Result<Store> {
-        // MERGE: switch to Store::open_existing once the store has it.
-        Store::open(&self.db, &self.key_source())
-            .await
-            .context("opening the store")
-    }
-}
-
-/// MERGE: replaced by `masspay_tax_store::redact_db_url`.
-pub fn redact_db_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
+    /// Opens an existing store for a command that only reads: never creates a store or a key
+    /// file. `year` names the year the user asked about in the "no store" message.
+    pub async fn open_existing(&self, year: Option<i32>) -> Result<Store> {
+        match Store::open_existing(&self.db, &self.key_source()).await {
+            Ok(s) => Ok(s),
+            Err(masspay_tax_store::StoreError::NoStore { path, url }) => match year {
+                Some(y) => anyhow::bail!(
+                    "no completed sync for tax year {y}: no store at {path} (looked for {url}); \
+                     run `masspay-tax sync --year {y}` first or pass --db"
+                ),
+                None => anyhow::bail!(
+                    "no store at {path} (looked for {url}); run `masspay-tax sync` first or pass --db"
+                ),
+            },
+            Err(e) => Err(anyhow::Error::new(e).context("opening the store")),
         }
-        _ => url.to_string(),
     }
 }

@@ -8,7 +8,10 @@
 use anyhow::{Context, Result};
 use masspay_client::{Client, ClientError, TaxRow, tax::PostalCode};
 use masspay_tax_rules::{Residency, Thresholds, classify};
-use masspay_tax_store::{BalanceRecord, Finding, PayeeRecord, SnapshotSummary, Store};
+use masspay_tax_store::lease::SYNC_LEASE;
+use masspay_tax_store::{
+    BalanceRecord, Finding, LeaseHolder, Origin, PayeeRecord, SnapshotSummary, Store,
+};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -156,7 +159,47 @@ enum Attempt {
     Retry(ClientError),
 }
 
-/// Pulls `year` into the store.
+/// Environment variable: how many seconds a sync waits for another sync of the same store
+/// before giving up (default [`DEFAULT_LOCK_WAIT`]).
+pub const LOCK_WAIT_ENV: &str = "MASSPAY_TAX_SYNC_WAIT_SECS";
+/// How long a sync waits for another sync of the same store.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
+/// The sync lease's time to live; renewed every third of it while the sync runs, so a killed
+/// sync's lease lapses after at most this long (at once on the same host).
+pub const SYNC_LEASE_TTL: Duration = Duration::from_secs(120);
+
+/// Where the data of a sync comes from and how it waits for another sync of the store.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// The run's `source` label (shown by `runs`).
+    pub source_label: String,
+    /// What the store records as the origin of its data; another kind is refused.
+    pub origin: Origin,
+    /// How long to wait for another sync of the same store.
+    pub lock_wait: Duration,
+}
+
+impl SyncOptions {
+    pub fn new(source_label: &str, origin: Origin) -> SyncOptions {
+        SyncOptions {
+            source_label: source_label.to_string(),
+            origin,
+            lock_wait: lock_wait_from_env(),
+        }
+    }
+}
+
+/// [`LOCK_WAIT_ENV`] or the default.
+pub fn lock_wait_from_env() -> Duration {
+    std::env::var(LOCK_WAIT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_LOCK_WAIT, Duration::from_secs)
+}
+
+/// Pulls `year` into the store. The origin is the sandbox when `source` is the built-in
+/// sandbox's label (`sandbox ...`), else the MassPay environment at the client's base URL; see
+/// [`sync_year_with`].
 pub async fn sync_year(
     client: &Client,
     store: &Store,
@@ -165,8 +208,72 @@ pub async fn sync_year(
     source: &str,
     progress: Option<Progress<'_>>,
 ) -> Result<SyncReport> {
-    // Refuse an unknown year before touching anything.
+    let origin = match Origin::from_source_label(source) {
+        Origin::Sandbox => Origin::Sandbox,
+        Origin::MassPay { .. } => Origin::masspay(client.base_url()),
+    };
+    sync_year_with(
+        client,
+        store,
+        thresholds,
+        year,
+        &SyncOptions::new(source, origin),
+        progress,
+    )
+    .await
+}
+
+/// Pulls `year` into the store, as one sync of it at a time (lease `sync`, waited for up to
+/// `options.lock_wait`), refusing data from another kind of origin than the store's.
+pub async fn sync_year_with(
+    client: &Client,
+    store: &Store,
+    thresholds: &Thresholds,
+    year: i32,
+    options: &SyncOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<SyncReport> {
+    // Refuse an unknown year, or data from another kind of origin, before touching anything.
     let threshold = thresholds.nec(year)?;
+    store.check_origin(&options.origin).await?;
+    let lease = store
+        .lease_wait(
+            SYNC_LEASE,
+            &LeaseHolder::this_process(),
+            SYNC_LEASE_TTL,
+            options.lock_wait,
+        )
+        .await?;
+    let keeper = store.keep_lease(lease);
+    let result = sync_locked(
+        client, store, thresholds, year, threshold, options, progress,
+    )
+    .await;
+    if let Err(e) = keeper.release().await {
+        tracing::warn!(error = %e, "could not release the sync lease; it lapses on its own");
+    }
+    result
+}
+
+async fn sync_locked(
+    client: &Client,
+    store: &Store,
+    thresholds: &Thresholds,
+    year: i32,
+    threshold: Decimal,
+    options: &SyncOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<SyncReport> {
+    // Checked again under the lease: a sync that just finished may have claimed the store.
+    store.check_origin(&options.origin).await?;
+    let interrupted = store.mark_interrupted_runs().await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            runs = interrupted,
+            "marked sync runs whose process had ended as interrupted"
+        );
+    }
+    let source = options.source_label.as_str();
     let started = Instant::now();
     let run_id = store.begin_run(year, source).await?;
     // One retry budget for the whole pull, re-pulls included (retries never nest).
@@ -182,6 +289,7 @@ pub async fn sync_year(
             thresholds,
             year,
             run_id,
+            &options.origin,
             progress,
             &mut total_tries,
         )
@@ -225,6 +333,7 @@ async fn attempt(
     thresholds: &Thresholds,
     year: i32,
     run_id: i64,
+    origin: &Origin,
     progress: Option<Progress<'_>>,
     total_tries: &mut u32,
 ) -> Result<Attempt> {
@@ -236,6 +345,7 @@ async fn attempt(
     };
     *total_tries += pull.tries();
     let mut writer = store.snapshot(run_id, year).await?;
+    writer.claim_origin(origin.clone());
     let mut findings = Vec::new();
     let mut rejected = 0i64;
     let hasher = std::hash::RandomState::new();

@@ -176,9 +176,7 @@ pub struct ImportSummary {
 pub async fn import(store: &Store, path: &Path) -> Result<ImportSummary> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
-    let tokens: Vec<String> = sqlx::query_scalar("SELECT user_token FROM payees")
-        .fetch_all(store.pool())
-        .await?;
+    let tokens = store.payee_tokens().await?;
     let by_account: HashMap<String, String> = tokens
         .into_iter()
         .map(|t| (account_for(store.vault(), &t), t))

@@ -310,12 +310,14 @@ async fn clear_errors_for_common_mistakes() {
     );
     let (_, err) = text(&o);
     assert!(err.contains("MASSPAY_API_KEY is not set"), "{err}");
-    // The wrong store key is refused, not silently used.
-    run(
+    // The wrong store key is refused, not silently used. (A read-only command never creates a
+    // store, so a sandbox sync makes the one to refuse.)
+    let o = run(
         dir.path(),
-        &["runs"],
+        &["sync", "--year", "2025", "--sandbox"],
         &[("MASSPAY_TAX_KEY", common::TEST_KEY_HEX)],
     );
+    assert!(o.status.success(), "{:?}", text(&o));
     let o = run(
         dir.path(),
         &["runs"],

@@ -54,7 +54,7 @@ pub async fn run(cmd: AuditCommand, ctx: &Ctx) -> Result<ExitCode> {
         .map(masspay_tax::audit::parse_fail_on)
         .transpose()?
         .unwrap_or_default();
-    let store = ctx.store.open_existing().await?;
+    let store = ctx.store.open_existing(Some(year)).await?;
     let audit =
         masspay_tax::audit::audit_tins(&store, &ctx.settings, year, only_reportable).await?;
     let mut buf = Vec::new();

@@ -20,7 +20,7 @@ pub struct FindingsArgs {
 }
 
 pub async fn run(args: FindingsArgs, ctx: &Ctx) -> Result<ExitCode> {
-    let store = ctx.store.open_existing().await?;
+    let store = ctx.store.open_existing(Some(args.year)).await?;
     let findings = masspay_tax::findings::list(&store, args.year, args.severity.as_deref()).await?;
     match args.format {
         Format::Json => print_json(&findings)?,

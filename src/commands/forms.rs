@@ -22,7 +22,7 @@ pub enum FormsCommand {
 
 pub async fn run(cmd: FormsCommand, ctx: &Ctx) -> Result<ExitCode> {
     let FormsCommand::History { user_token, format } = cmd;
-    let store = ctx.store.open_existing().await?;
+    let store = ctx.store.open_existing(None).await?;
     let h = masspay_tax::import::forms_history(&store, &user_token).await;
     store.close().await;
     let h = h?;

@@ -43,7 +43,7 @@ pub async fn run(cmd: ReportCommand, ctx: &Ctx) -> Result<ExitCode> {
             pdf,
             format,
         } => {
-            let store = ctx.store.open_existing().await?;
+            let store = ctx.store.open_existing(Some(year)).await?;
             let s = masspay_tax::report::report_1099(
                 &store,
                 &ctx.settings,

@@ -17,7 +17,7 @@ pub struct RunsArgs {
 }
 
 pub async fn run(args: RunsArgs, ctx: &Ctx) -> Result<ExitCode> {
-    let store = ctx.store.open_existing().await?;
+    let store = ctx.store.open_existing(args.year).await?;
     let runs = store.runs(args.year).await?;
     match args.format {
         Format::Json => print_json(&runs)?,

@@ -41,12 +41,17 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<ExitCode> {
             ));
         }
     };
-    let report = masspay_tax::sync::sync_year(
+    let origin = if src.emulator.is_some() {
+        masspay_tax_store::Origin::Sandbox
+    } else {
+        masspay_tax_store::Origin::masspay(src.client.base_url())
+    };
+    let report = masspay_tax::sync::sync_year_with(
         &src.client,
         &store,
         &ctx.settings.thresholds,
         year,
-        &src.label,
+        &masspay_tax::sync::SyncOptions::new(&src.label, origin),
         Some(&cb),
     )
     .await;

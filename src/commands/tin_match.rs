@@ -44,7 +44,7 @@ pub async fn run(cmd: TinMatchCommand, ctx: &Ctx) -> Result<ExitCode> {
             only_reportable,
             format,
         } => {
-            let store = ctx.store.open_existing().await?;
+            let store = ctx.store.open_existing(Some(year)).await?;
             let s =
                 masspay_tax::tinmatch::export(&store, &ctx.settings, year, &out, only_reportable)
                     .await?;
@@ -76,7 +76,7 @@ pub async fn run(cmd: TinMatchCommand, ctx: &Ctx) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TinMatchCommand::Import { results, format } => {
-            let store = ctx.store.open_existing().await?;
+            let store = ctx.store.open_existing(None).await?;
             let s = masspay_tax::tinmatch::import(&store, &results).await?;
             match format {
                 Format::Json => print_json(&s)?,

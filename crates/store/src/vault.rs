@@ -23,6 +23,11 @@ pub enum VaultError {
     Decrypt,
     #[error("could not get random bytes from the operating system")]
     Random,
+    #[error(
+        "key file {path} not found: this store's tax IDs are encrypted with the key that was in it. \
+         Restore the key file from your backup, point MASSPAY_TAX_KEY_FILE at it, or set MASSPAY_TAX_KEY"
+    )]
+    KeyFileMissing { path: PathBuf },
 }
 
 /// Where the master key comes from.
@@ -72,6 +77,17 @@ impl Vault {
             cipher: XChaCha20Poly1305::new(&Key::from(enc)),
             mac_key,
             fingerprint: hex::encode(&fp[..8]),
+        }
+    }
+
+    /// Loads the master key from `source` without ever creating a key file (for a store that
+    /// exists already): a missing key file is [`VaultError::KeyFileMissing`].
+    pub fn load_existing(source: &KeySource) -> Result<Self, VaultError> {
+        match source {
+            KeySource::File(path) if !path.exists() => {
+                Err(VaultError::KeyFileMissing { path: path.clone() })
+            }
+            _ => Vault::load(source).map(|(v, _)| v),
         }
     }
 
@@ -136,6 +152,27 @@ impl Vault {
         String::from_utf8(pt).map_err(|_| VaultError::Decrypt)
     }
 
+    /// Encrypts a secret field other than the TIN (e.g. `date_of_birth`), bound to the payee and
+    /// the field name so it cannot be moved to another payee or column.
+    pub fn encrypt_field(
+        &self,
+        user_token: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<String, VaultError> {
+        self.encrypt(&field_aad(user_token, field), value)
+    }
+
+    /// Decrypts what [`Self::encrypt_field`] produced for the same payee and field.
+    pub fn decrypt_field(
+        &self,
+        user_token: &str,
+        field: &str,
+        stored: &str,
+    ) -> Result<String, VaultError> {
+        self.decrypt(&field_aad(user_token, field), stored)
+    }
+
     /// Keyed hash of a normalised TIN (digits only), for finding the same TIN on several payees
     /// without storing it in clear. Hex, 64 characters.
     pub fn tin_hash(&self, normalized: &str) -> String {
@@ -143,6 +180,12 @@ impl Vault {
         m.update(normalized.as_bytes());
         hex::encode(m.finalize().into_bytes())
     }
+}
+
+/// Associated data of a secret field: the user token and the field name (the same binding the
+/// W-9 table uses for its secret columns).
+fn field_aad(user_token: &str, field: &str) -> String {
+    format!("{user_token}\u{1f}{field}")
 }
 
 fn parse_hex_key(h: &str) -> Option<[u8; 32]> {
@@ -168,26 +211,41 @@ fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], bool), VaultError> 
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
             }
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
+            // Written to a temp file (mode 0600) in the same folder, flushed, then linked into
+            // place only if no key file exists: a crash leaves no empty or half-written key, and
+            // of two processes creating it at once one wins and the other reads its key.
+            let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                Some(d) => d.to_path_buf(),
+                None => PathBuf::from("."),
+            };
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".masspay-tax-key-")
+                .tempfile_in(&dir)
+                .map_err(|e| err(e.to_string()))?;
             #[cfg(unix)]
             {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| err(e.to_string()))?;
             }
-            match opts.open(path) {
-                Ok(mut f) => {
-                    f.write_all(format!("{}\n", hex::encode(key)).as_bytes())
-                        .map_err(|e| err(e.to_string()))?;
-                    f.sync_all().map_err(|e| err(e.to_string()))?;
+            tmp.write_all(format!("{}\n", hex::encode(key)).as_bytes())
+                .map_err(|e| err(e.to_string()))?;
+            tmp.as_file().sync_all().map_err(|e| err(e.to_string()))?;
+            match tmp.persist_noclobber(path) {
+                Ok(_) => {
+                    #[cfg(unix)]
+                    if let Ok(d) = std::fs::File::open(&dir) {
+                        let _ = d.sync_all();
+                    }
                     tracing::info!(path = %path.display(), "created a new encryption key file (mode 0600): back it up");
                     Ok((key, true))
                 }
                 // Another process created it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
                     load_or_create_key_file(path)
                 }
-                Err(e) => Err(err(e.to_string())),
+                Err(e) => Err(err(e.error.to_string())),
             }
         }
         Err(e) => Err(err(e.to_string())),
