@@ -71,6 +71,8 @@ pub struct AuditSummary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
+    /// Sandbox (emulated) or real MassPay data.
+    pub source: crate::year::SourceInfo,
     pub summary: AuditSummary,
     pub results: Vec<AuditResult>,
 }
@@ -293,7 +295,11 @@ pub async fn audit_tins(
         summary.backup_withholding += usize::from(r.backup_withholding);
         summary.b_notice_risk += usize::from(r.b_notice_risk);
     }
-    Ok(Audit { summary, results })
+    Ok(Audit {
+        source: view.source.clone(),
+        summary,
+        results,
+    })
 }
 
 /// Columns of `audit tins --format csv` (a public interface: add, never rename).
@@ -378,6 +384,9 @@ pub fn write_table<W: std::io::Write>(audit: &Audit, mut w: W) -> Result<()> {
         )?;
     }
     let s = &audit.summary;
+    if let Some(mark) = audit.source.watermark() {
+        writeln!(w, "\n{mark}")?;
+    }
     let fmt = |m: &BTreeMap<String, usize>| {
         m.iter()
             .map(|(k, v)| format!("{v} {k}"))

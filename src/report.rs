@@ -158,6 +158,8 @@ pub fn nec_row(y: &crate::year::YearPayee<'_>, unmask: bool) -> Result<NecRow> {
 pub struct ReportSummary {
     pub form: &'static str,
     pub tax_year: i32,
+    /// Sandbox (emulated) or real MassPay data.
+    pub source: crate::year::SourceInfo,
     pub file: PathBuf,
     /// The PDF worksheet, when asked for (`--pdf`).
     pub pdf: Option<PathBuf>,
@@ -221,7 +223,10 @@ pub async fn report_1099(
     total.rescale(2);
     let pdf = if pdf {
         let meta = masspay_tax_forms::pdf::PdfMeta {
-            title: format!("1099-NEC worksheet, tax year {year}"),
+            title: match view.source.watermark() {
+                Some(w) => format!("1099-NEC worksheet, tax year {year} - {w}"),
+                None => format!("1099-NEC worksheet, tax year {year}"),
+            },
             subtitle: format!(
                 "threshold {}{} · {payees} payees · box 1 total {} · {}",
                 money(&masspay_tax_rules::format_amount(threshold)),
@@ -250,6 +255,7 @@ pub async fn report_1099(
     Ok(ReportSummary {
         form: "1099-NEC",
         tax_year: year,
+        source: view.source.clone(),
         file,
         pdf,
         payees,

@@ -22,7 +22,13 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
     pub tax_year: i32,
+    /// The run's source label (a string since the first release; `sandbox` and `origin` below
+    /// are the structured form every other summary calls `source`).
     pub source: String,
+    /// The data is emulated (the built-in sandbox), not real payees.
+    pub sandbox: bool,
+    /// Where the store's data comes from, in words.
+    pub origin: String,
     pub run_id: i64,
     pub payees: i64,
     pub rows_received: i64,
@@ -297,6 +303,8 @@ async fn sync_locked(
         match outcome {
             Ok(Attempt::Done(mut r)) => {
                 r.source = source.to_string();
+                r.sandbox = options.origin.is_sandbox();
+                r.origin = options.origin.to_string();
                 r.threshold = masspay_tax_rules::format_amount(threshold);
                 r.duration_ms = started.elapsed().as_millis() as u64;
                 r.tries = total_tries;
@@ -419,6 +427,8 @@ async fn attempt(
     Ok(Attempt::Done(SyncReport {
         tax_year: year,
         source: String::new(),
+        sandbox: false,
+        origin: String::new(),
         run_id,
         payees: counts.stored,
         rows_received: summary.rows as i64,

@@ -29,6 +29,8 @@ pub fn account_for(vault: &Vault, user_token: &str) -> String {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ExportSummary {
     pub tax_year: i32,
+    /// Sandbox (emulated) or real MassPay data.
+    pub source: Option<crate::year::SourceInfo>,
     pub files: Vec<PathBuf>,
     pub rows: usize,
     pub by_tin_type: BTreeMap<String, usize>,
@@ -52,6 +54,7 @@ pub async fn export(
     let view = crate::year::YearView::load(store, settings, year).await?;
     let mut summary = ExportSummary {
         tax_year: year,
+        source: Some(view.source.clone()),
         ..Default::default()
     };
     let mut parts: Vec<Part> = Vec::new();

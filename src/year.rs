@@ -40,6 +40,38 @@ impl IrsAnswer {
     }
 }
 
+/// Where a store's data came from, as every JSON summary shows it (`"source": {...}`): a
+/// worksheet made from the built-in sandbox must never pass for real data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceInfo {
+    /// The data is emulated (the built-in sandbox), not anyone's real payees.
+    pub sandbox: bool,
+    /// `the built-in sandbox (emulated payees)` or `MassPay at URL (real payees)`.
+    pub origin: String,
+}
+
+impl SourceInfo {
+    /// The store's recorded origin (a store with no sync yet: not sandbox, origin "none").
+    pub async fn of(store: &Store) -> Result<SourceInfo> {
+        Ok(match store.origin().await? {
+            Some(o) => SourceInfo {
+                sandbox: o.is_sandbox(),
+                origin: o.to_string(),
+            },
+            None => SourceInfo {
+                sandbox: false,
+                origin: "none (no sync yet)".into(),
+            },
+        })
+    }
+
+    /// The marking printed on every page made from sandbox data.
+    pub fn watermark(&self) -> Option<&'static str> {
+        self.sandbox
+            .then_some("SANDBOX DATA: emulated payees, not for filing")
+    }
+}
+
 /// Everything needed to judge the payees of one year, loaded once.
 pub struct YearView<'s> {
     pub store: &'s Store,
@@ -49,6 +81,8 @@ pub struct YearView<'s> {
     pub threshold: Decimal,
     /// The threshold comes from a deliberate override in the settings file.
     pub threshold_overridden: bool,
+    /// Sandbox or real data.
+    pub source: SourceInfo,
     pub rules: TinRules,
     pub forms: FormIndex,
     irs: HashMap<String, IrsMatch>,
@@ -81,7 +115,9 @@ impl<'s> YearView<'s> {
         let run = crate::report::require_sync(store, year).await?;
         let forms = FormIndex::load(store).await?;
         let irs = crate::taxforms::load_tin_matches(store).await?;
+        let source = SourceInfo::of(store).await?;
         Ok(YearView {
+            source,
             store,
             year,
             run,

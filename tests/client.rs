@@ -74,25 +74,20 @@ async fn one_budget_per_logical_call_under_total_faults() {
     // A whole tax pull with re-pulls after bodies cut short shares one budget, as sync does.
     let budget = c.budget();
     let before = emu.request_count();
-    loop {
-        match c.tax_pull_in(&budget, 2025, Decimal::ZERO).await {
-            Ok(mut pull) => {
-                let mut failed = false;
-                loop {
-                    match pull.next_row().await {
-                        Ok(Some(_)) => {}
-                        Ok(None) => break,
-                        Err(_) => {
-                            failed = true;
-                            break;
-                        }
-                    }
-                }
-                if !failed || budget.next_wait(None).is_none() {
+    while let Ok(mut pull) = c.tax_pull_in(&budget, 2025, Decimal::ZERO).await {
+        let mut failed = false;
+        loop {
+            match pull.next_row().await {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => {
+                    failed = true;
                     break;
                 }
             }
-            Err(_) => break,
+        }
+        if !failed || budget.next_wait(None).is_none() {
+            break;
         }
     }
     let sent = emu.request_count() - before;
@@ -231,12 +226,19 @@ async fn query_values_never_reach_log_lines_or_errors() {
         .unwrap_err()
         .to_string();
     let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("/payout/user/lookup"),
-        "something was logged: {logs}"
-    );
+    // (What reaches the buffer depends on tracing's per-callsite interest cache, which other
+    // tests in this binary share; the errors below always carry the endpoint.)
+    assert!(e1.contains("/payout/user/lookup"), "{e1}");
     for text in [&logs, &e1, &e2] {
-        for secret in ["zelda", "Zeldasecret", "XQ9", "example.test", "email=", "?"] {
+        for secret in [
+            "zelda",
+            "Zeldasecret",
+            "XQ9",
+            "example.test",
+            "email=",
+            "lookup?",
+            "internal_user_id=",
+        ] {
             assert!(!text.contains(secret), "{secret:?} leaked into: {text}");
         }
     }

@@ -61,22 +61,29 @@ pub async fn run(args: SyncArgs, ctx: &Ctx) -> Result<ExitCode> {
     let report = report?;
     match args.format {
         Format::Json => print_json(&report)?,
-        Format::Text => println!(
-            "Synced tax year {} from {}: {} payees, total {}, {} reportable on 1099-NEC (threshold {}), \
+        Format::Text => {
+            println!(
+                "Synced tax year {} from {}: {} payees, total {}, {} reportable on 1099-NEC (threshold {}), \
              {} 1042-S candidates, {} rows rejected, {} findings, in {}.{:01} s (run #{})",
-            report.tax_year,
-            report.source,
-            report.payees,
-            money(&report.total),
-            report.reportable_1099_nec,
-            money(&report.threshold),
-            report.candidates_1042s,
-            report.rows_rejected,
-            report.findings,
-            report.duration_ms / 1000,
-            (report.duration_ms / 100) % 10,
-            report.run_id
-        ),
+                report.tax_year,
+                report.source,
+                report.payees,
+                money(&report.total),
+                report.reportable_1099_nec,
+                money(&report.threshold),
+                report.candidates_1042s,
+                report.rows_rejected,
+                report.findings,
+                report.duration_ms / 1000,
+                (report.duration_ms / 100) % 10,
+                report.run_id
+            );
+            if report.sandbox {
+                println!(
+                    "  SANDBOX DATA: this store holds emulated payees, not your MassPay account's"
+                );
+            }
+        }
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

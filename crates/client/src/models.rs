@@ -310,6 +310,7 @@ pub struct PayoutCommit {
 /// What `POST /payout/{user_token}` answered: a quote to commit, or (with `auto_commit`) the
 /// commit result.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // one per call, never stored in bulk
 pub enum InitiatedPayout {
     Quote(Payout),
     Committed(PayoutCommit),

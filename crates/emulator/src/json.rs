@@ -93,6 +93,11 @@ impl Serialize for RawNum {
     }
 }
 
+/// A decimal amount as a JSON number value (`100.5`).
+pub(crate) fn number_value(d: Decimal) -> serde_json::Value {
+    serde_json::from_str(&d.normalize().to_string()).unwrap_or(serde_json::Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,9 +145,4 @@ mod tests {
         assert_eq!(RawNum::amount(Decimal::new(10050, 2)).0, "100.5");
         assert_eq!(RawNum::amount(Decimal::new(150000, 2)).0, "1500");
     }
-}
-
-/// A decimal amount as a JSON number value (`100.5`).
-pub(crate) fn number_value(d: Decimal) -> serde_json::Value {
-    serde_json::from_str(&d.normalize().to_string()).unwrap_or(serde_json::Value::Null)
 }

@@ -410,7 +410,7 @@ impl SnapshotWriter {
         self.flush().await?;
         if let Some(origin) = self.origin.take() {
             let tx = self.tx().await?;
-            claim_in(&mut **tx, &origin).await?;
+            claim_in(tx, &origin).await?;
         }
         if self.backend == Backend::Sqlite {
             self.merge_stage().await?;

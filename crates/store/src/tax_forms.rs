@@ -716,18 +716,21 @@ impl Store {
         Ok(())
     }
 
-    /// The keyed hash and last four digits of the TIN MassPay sent for the payee (`payees`),
+    /// The keyed hash and last four digits of the TIN MassPay sent for the payee (its latest
+    /// synced year: payee details are kept per year),
     /// to compare with a W-9's TIN (hash it with [`crate::Vault::tin_hash`] through
     /// [`Store::vault`]). `None` when the payee is unknown.
     pub async fn payee_api_tin(
         &self,
         user_token: &str,
     ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
-        let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT tin_hash, tin_last4 FROM payees WHERE user_token = $1 LIMIT 1")
-                .bind(user_token.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT tin_hash, tin_last4 FROM annual_balances WHERE user_token = $1 \
+                 ORDER BY tax_year DESC LIMIT 1",
+        )
+        .bind(user_token.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row)
     }
 
@@ -1003,6 +1006,8 @@ mod tests {
                 user_token: "usr_edge_ssn_valid".into(),
                 inserted: false,
                 fields_changed: vec!["tin", "city"],
+                old_tin_last4: Some("8830".into()),
+                new_tin_last4: Some("4567".into()),
             }]
         );
         let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
@@ -1019,11 +1024,25 @@ mod tests {
             Some(store.vault().tin_hash(TIN_A2).as_str())
         );
 
-        // --- removing a value is a change too ---
+        // --- a blank cell never erases; an explicit clear does ---
         let mut cleared = changed.clone();
         cleared.tin = None;
-        let out = store.import_tax_forms(&[cleared], false).await.unwrap();
-        assert_eq!(out.changes[0].fields_changed, vec!["tin"]);
+        let out = store
+            .import_tax_forms(&[cleared.clone()], false)
+            .await
+            .unwrap();
+        assert!(out.changes.is_empty(), "a blank TIN keeps the stored one");
+        let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
+        assert_eq!(a.tin_last4.as_deref(), Some("4567"));
+        let write = ImportWrite {
+            dry_run: false,
+            clear: vec!["tin".into()],
+        };
+        let out = store
+            .import_tax_forms_with(&[cleared], &write)
+            .await
+            .unwrap();
+        assert!(out.changes[0].fields_changed.contains(&"tin"));
         let a = store.tax_form("usr_edge_ssn_valid").await.unwrap().unwrap();
         assert_eq!((a.form.tin, a.tin_hash, a.tin_last4), (None, None, None));
         store.import_tax_forms(&[changed], false).await.unwrap();
