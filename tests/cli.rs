@@ -355,3 +355,144 @@ fn help_explains_every_command_with_an_example() {
         );
     }
 }
+
+/// A cron job that loses MASSPAY_API_KEY must not replace real payees with emulated ones: the
+/// sandbox is refused into a store of real data (and the reverse), and the store is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_and_real_data_never_mix_in_one_store() {
+    let emu = emulator_with_key(0).await;
+    let url = emu.base_url();
+    let real = tempfile::tempdir().unwrap();
+    let o = run(real.path(), &["sync", "--year", "2025"], &api_env(&url));
+    assert!(o.status.success(), "{:?}", text(&o));
+    let runs_before = run(real.path(), &["runs", "--format", "json"], &api_env(&url));
+    let o = run(
+        real.path(),
+        &["sync", "--year", "2025"],
+        &[("MASSPAY_TAX_KEY", common::TEST_KEY_HEX)],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("sandbox") && err.contains("--db"), "{err}");
+    let runs_after = run(real.path(), &["runs", "--format", "json"], &api_env(&url));
+    assert_eq!(
+        runs_before.stdout, runs_after.stdout,
+        "the store is untouched"
+    );
+    let o = run(
+        real.path(),
+        &[
+            "report", "1099", "--year", "2025", "--out", "out", "--format", "json",
+        ],
+        &api_env(&url),
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["source"]["sandbox"], false);
+
+    // The reverse: a sandbox store refuses real data.
+    let sandbox = tempfile::tempdir().unwrap();
+    let env = [("MASSPAY_TAX_KEY", common::TEST_KEY_HEX)];
+    assert!(
+        run(sandbox.path(), &["sync", "--year", "2025"], &env)
+            .status
+            .success()
+    );
+    let o = run(sandbox.path(), &["sync", "--year", "2025"], &api_env(&url));
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let o = run(
+        sandbox.path(),
+        &[
+            "report", "1099", "--year", "2025", "--out", "out", "--format", "json",
+        ],
+        &env,
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["source"]["sandbox"], true, "sandbox data says so");
+    let o = run(
+        sandbox.path(),
+        &["report", "1099", "--year", "2025", "--out", "out"],
+        &env,
+    );
+    assert!(text(&o).0.contains("SANDBOX DATA"), "{:?}", text(&o));
+}
+
+/// Syncing another year leaves a year's worksheet byte-for-byte the same, and a re-run on an
+/// unchanged store writes identical bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_is_reproducible_after_another_year_is_synced() {
+    let emu = emulator_with_key(20).await;
+    let url = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let env = api_env(&url);
+    assert!(
+        run(dir.path(), &["sync", "--year", "2025"], &env)
+            .status
+            .success()
+    );
+    let report = |out: &str| {
+        let o = run(
+            dir.path(),
+            &["report", "1099", "--year", "2025", "--out", out],
+            &env,
+        );
+        assert!(o.status.success(), "{:?}", text(&o));
+        std::fs::read(dir.path().join(out).join("1099-NEC-2025.csv")).unwrap()
+    };
+    let first = report("a");
+    assert_eq!(first, report("b"), "identical bytes on an unchanged store");
+    assert!(
+        run(dir.path(), &["sync", "--year", "2024"], &env)
+            .status
+            .success()
+    );
+    assert_eq!(first, report("c"), "2025 unchanged by a 2024 sync");
+}
+
+/// `--help` never prints an environment value: a database URL can hold a password.
+#[test]
+fn help_hides_the_database_password() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["sync", "--help"],
+        &["report", "1099", "--help"],
+    ] {
+        let o = run(
+            dir.path(),
+            args,
+            &[
+                ("MASSPAY_TAX_DB", "postgres://user:hunter2pw@db.example/tax"),
+                ("MASSPAY_BASE_URL", "https://user:basepw@api.example/v1.0.0"),
+            ],
+        );
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        assert!(
+            !out.contains("hunter2pw") && !out.contains("basepw"),
+            "{out}"
+        );
+    }
+    assert!(!dir.path().join("masspay-tax.db").exists());
+}
+
+/// A command that only reads never creates a store or a key file in the wrong folder.
+#[test]
+fn read_only_commands_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["report", "1099", "--year", "2025", "--out", "out"][..],
+        &["audit", "tins", "--year", "2025"],
+        &["runs"],
+        &["findings", "--year", "2025"],
+    ] {
+        let o = run(dir.path(), args, &[]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("no store at") || err.contains("no completed sync"),
+            "{err}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing created: {left:?}");
+}

@@ -86,6 +86,9 @@ fn print_nec(s: &ReportSummary) {
             "FULL TINs: handle as IRS-bound"
         }
     );
+    if let Some(mark) = s.source.watermark() {
+        println!("  {mark}");
+    }
     if s.threshold_overridden {
         println!(
             "  threshold {} is a deliberate OVERRIDE from the settings file, not the IRS figure",
