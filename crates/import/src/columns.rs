@@ -66,11 +66,13 @@ pub enum Field {
     TreatyArticle,
     /// ... and the rate.
     TreatyRate,
+    /// W-8BEN-E line 14b: the limitation-on-benefits code of an entity claiming a treaty.
+    LobCode,
 }
 
 impl Field {
     /// Every field, in the order columns are reported.
-    pub const ALL: [Field; 28] = [
+    pub const ALL: [Field; 29] = [
         Field::UserToken,
         Field::InternalUserId,
         Field::Email,
@@ -99,6 +101,7 @@ impl Field {
         Field::TreatyCountry,
         Field::TreatyArticle,
         Field::TreatyRate,
+        Field::LobCode,
     ];
 
     /// The name used by `--map FIELD=Header` (snake case).
@@ -132,6 +135,7 @@ impl Field {
             Field::TreatyCountry => "treaty_country",
             Field::TreatyArticle => "treaty_article",
             Field::TreatyRate => "treaty_rate",
+            Field::LobCode => "lob_code",
         }
     }
 
@@ -146,6 +150,7 @@ impl Field {
                 | Field::TreatyCountry
                 | Field::TreatyArticle
                 | Field::TreatyRate
+                | Field::LobCode
         )
     }
 
@@ -424,6 +429,7 @@ impl Field {
             Field::TreatyCountry => &["treatycountry", "countryoftreaty"],
             Field::TreatyArticle => &["treatyarticle", "article"],
             Field::TreatyRate => &["treatyrate", "withholdingrate", "rate"],
+            Field::LobCode => &["lobcode", "lob", "limitationonbenefits", "limitationonbenefitscode"],
         }
     }
 }

@@ -739,6 +739,7 @@ impl<'o> Importer<'o> {
                     (Field::TreatyCountry, "country"),
                     (Field::TreatyArticle, "article"),
                     (Field::TreatyRate, "rate"),
+                    (Field::LobCode, "lob"),
                 ]
                 .into_iter()
                 .filter_map(|(f, label)| ctx.text(f).map(|v| format!("{label}: {v}")))
