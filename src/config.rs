@@ -76,7 +76,12 @@ impl ServicesPerformed {
 
     /// `outside_us` / `in_us` (also `outside`, `in`, `us`, `foreign`; case and `-` ignored).
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
             "outside_us" | "outside" | "foreign" | "abroad" => Some(ServicesPerformed::OutsideUs),
             "in_us" | "in" | "us" | "inside_us" => Some(ServicesPerformed::InUs),
             _ => None,

@@ -95,8 +95,13 @@ impl TreatyRates {
 
     /// Columns `country, income_code, rate, article, source, verify`; errors name the line.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let mut r = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-        let headers = r.headers().with_context(|| format!("{origin}: header"))?.clone();
+        let mut r = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let headers = r
+            .headers()
+            .with_context(|| format!("{origin}: header"))?
+            .clone();
         let col = |name: &str| {
             headers
                 .iter()
@@ -219,7 +224,9 @@ enum Cert {
 
 impl Cert {
     fn of(form_type: Option<&str>) -> Cert {
-        let Some(t) = form_type else { return Cert::None };
+        let Some(t) = form_type else {
+            return Cert::None;
+        };
         let k: String = t
             .chars()
             .filter(char::is_ascii_alphanumeric)
@@ -382,7 +389,10 @@ struct Ctx<'a> {
 fn mask_tail(s: &str) -> String {
     let chars: Vec<char> = s.chars().filter(|c| c.is_alphanumeric()).collect();
     if chars.len() > 4 {
-        format!("****{}", chars[chars.len() - 4..].iter().collect::<String>())
+        format!(
+            "****{}",
+            chars[chars.len() - 4..].iter().collect::<String>()
+        )
     } else {
         "****".into()
     }
@@ -423,7 +433,11 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
     } else {
         full_name(p)
     };
-    let name = if name.trim().is_empty() { full_name(p) } else { name };
+    let name = if name.trim().is_empty() {
+        full_name(p)
+    } else {
+        name
+    };
     if name.trim().is_empty() {
         payee_issues.push("name missing".into());
     }
@@ -441,10 +455,12 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
     if foreign_tin.is_none() {
         payee_issues.push("foreign_tin missing".into());
     }
+    // Box 13l is an individual's: an entity has none.
     let dob = form
         .and_then(|f| f.date_of_birth.as_deref())
         .and_then(dob_digits)
-        .or_else(|| dob_digits(&p.date_of_birth));
+        .or_else(|| dob_digits(&p.date_of_birth))
+        .filter(|_| individual);
     if individual && dob.is_none() {
         payee_issues.push("date_of_birth missing".into());
     }
@@ -485,7 +501,9 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
     // Income codes and amounts.
     let total = y.decision.amount;
     let mut allocs = match over.and_then(|o| o.income_codes.as_deref()) {
-        Some(s) => parse_income_codes(s).with_context(|| format!("override of {}", p.user_token))?,
+        Some(s) => {
+            parse_income_codes(s).with_context(|| format!("override of {}", p.user_token))?
+        }
         None => Vec::new(),
     };
     if allocs.is_empty() {
@@ -542,7 +560,8 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
             user_token: p.user_token.clone(),
             name: name.clone(),
             business_name: if p.business_name.trim().is_empty() {
-                form.and_then(|f| f.business_name.clone()).unwrap_or_default()
+                form.and_then(|f| f.business_name.clone())
+                    .unwrap_or_default()
             } else {
                 p.business_name.clone()
             },
@@ -590,21 +609,23 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
         if us > Decimal::ZERO {
             let (rate, exemption) = match &claim {
                 None => (STATUTORY_RATE, "00"),
-                Some(cl) => match treaty_rate(y, c, &cert, cl, &code, services, residence.as_deref()) {
-                    Ok((rate, note)) => {
-                        if let Some(n) = note {
-                            issues.push(n);
+                Some(cl) => {
+                    match treaty_rate(y, c, &cert, cl, &code, services, residence.as_deref()) {
+                        Ok((rate, note)) => {
+                            if let Some(n) = note {
+                                issues.push(n);
+                            }
+                            (rate, if rate < STATUTORY_RATE { "04" } else { "00" })
                         }
-                        (rate, if rate < STATUTORY_RATE { "04" } else { "00" })
+                        Err((check, detail)) => {
+                            issues.push(format!(
+                                "{}: {detail}; treaty claim not applied, 30%",
+                                check.as_str()
+                            ));
+                            (STATUTORY_RATE, "00")
+                        }
                     }
-                    Err((check, detail)) => {
-                        issues.push(format!(
-                            "{}: {detail}; treaty claim not applied, 30%",
-                            check.as_str()
-                        ));
-                        (STATUTORY_RATE, "00")
-                    }
-                },
+                }
             };
             let due = round_cents(us * rate / Decimal::ONE_HUNDRED);
             let withheld = Decimal::ZERO;
@@ -667,7 +688,10 @@ fn treaty_rate(
         .and_then(|f| f.signature_date.as_deref())
         .and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
     let Some(signed) = signed else {
-        return Err((TreatyCheck::NotSigned, "no signature date on the certificate".into()));
+        return Err((
+            TreatyCheck::NotSigned,
+            "no signature date on the certificate".into(),
+        ));
     };
     use chrono::Datelike;
     let sy = signed.year();
@@ -681,7 +705,10 @@ fn treaty_rate(
         if sy != c.year {
             return Err((
                 TreatyCheck::Expired,
-                format!("a Form 8233 is good for the tax year it names: signed {signed}, not for {}", c.year),
+                format!(
+                    "a Form 8233 is good for the tax year it names: signed {signed}, not for {}",
+                    c.year
+                ),
             ));
         }
     } else if sy + 3 < c.year {
@@ -749,7 +776,9 @@ fn treaty_rate(
         )),
         (None, None) => Err((
             TreatyCheck::NoTreatyRate,
-            format!("no rate in the claim and no {country} code {code} entry in the treaty-rate file"),
+            format!(
+                "no rate in the claim and no {country} code {code} entry in the treaty-rate file"
+            ),
         )),
     }
 }
@@ -1071,7 +1100,11 @@ pub fn foreign_audit_warnings(view: &YearView<'_>, y: &YearPayee<'_>) -> Vec<Str
         )),
         _ => {}
     }
-    if form.foreign_tin.as_deref().is_none_or(|t| t.trim().is_empty()) {
+    if form
+        .foreign_tin
+        .as_deref()
+        .is_none_or(|t| t.trim().is_empty())
+    {
         w.push("foreign_tin missing on the W-8 (Form 1042-S box 13i)".into());
     }
     let dob = form
@@ -1091,26 +1124,36 @@ pub fn foreign_audit_warnings(view: &YearView<'_>, y: &YearPayee<'_>) -> Vec<Str
             services: &services,
             unmask: false,
         };
-        let code = &view.foreign.default_income_code;
+        let mut codes: Vec<String> = y
+            .overrides
+            .and_then(|o| o.income_codes.as_deref())
+            .and_then(|s| parse_income_codes(s).ok())
+            .map(|v| v.into_iter().map(|a| a.code).collect())
+            .unwrap_or_default();
+        if codes.is_empty() {
+            codes.push(view.foreign.default_income_code.clone());
+        }
         let residence_text = form
             .country_of_residence
             .clone()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| y.payee.country.clone());
         let residence = alpha3(&residence_text);
-        if let Err((check, detail)) = treaty_rate(
-            y,
-            &c,
-            &cert,
-            &claim,
-            code,
-            services.contains(code),
-            residence.as_deref(),
-        ) {
-            w.push(format!(
-                "treaty_claim_invalid ({}): {detail}; 30% applies to income code {code}",
-                check.as_str()
-            ));
+        for code in &codes {
+            if let Err((check, detail)) = treaty_rate(
+                y,
+                &c,
+                &cert,
+                &claim,
+                code,
+                services.contains(code),
+                residence.as_deref(),
+            ) {
+                w.push(format!(
+                    "treaty_claim_invalid ({}): {detail}; 30% applies to income code {code}",
+                    check.as_str()
+                ));
+            }
         }
     }
     w
@@ -1187,9 +1230,8 @@ pub async fn set_override(
         changed = true;
     }
     if let Some(s) = &change.services_performed {
-        let s = ServicesPerformed::parse(s).with_context(|| {
-            format!("--services-performed {s:?}: expected outside_us or in_us")
-        })?;
+        let s = ServicesPerformed::parse(s)
+            .with_context(|| format!("--services-performed {s:?}: expected outside_us or in_us"))?;
         o.services_performed = Some(s.as_str().to_string());
         changed = true;
     }
@@ -1251,7 +1293,13 @@ mod tests {
     #[test]
     fn income_codes_and_percent() {
         let v = parse_income_codes("17, 12:500").unwrap();
-        assert_eq!(v[0], IncomeAllocation { code: "17".into(), amount: None });
+        assert_eq!(
+            v[0],
+            IncomeAllocation {
+                code: "17".into(),
+                amount: None
+            }
+        );
         assert_eq!(v[1].amount, Some(dec!(500.00)));
         assert!(parse_income_codes("99").is_err());
         assert!(parse_income_codes("17,17").is_err());

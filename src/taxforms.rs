@@ -48,8 +48,14 @@ impl fmt::Debug for FormInfo {
         f.debug_struct("FormInfo")
             .field("form_type", &self.form_type)
             .field("tin", &self.tin.as_ref().map(|_| "<redacted>"))
-            .field("foreign_tin", &self.foreign_tin.as_ref().map(|_| "<redacted>"))
-            .field("date_of_birth", &self.date_of_birth.as_ref().map(|_| "<redacted>"))
+            .field(
+                "foreign_tin",
+                &self.foreign_tin.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "date_of_birth",
+                &self.date_of_birth.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }

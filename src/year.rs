@@ -127,9 +127,7 @@ impl<'s> YearView<'s> {
             amount: payee.amount_decimal()?,
             tax_withheld: Decimal::ZERO,
             threshold: self.threshold,
-            form_on_file: form
-                .map(|f| form_on_file(&f.form_type))
-                .unwrap_or_default(),
+            form_on_file: form.map(|f| form_on_file(&f.form_type)).unwrap_or_default(),
             exempt_payee_code: form
                 .and_then(|f| f.exempt_payee_code.as_deref())
                 .and_then(parse_exempt_payee_code),

@@ -45,7 +45,11 @@ async fn synced_2025() -> (masspay_emulator::RunningEmulator, String, tempfile::
     let emu = emulator(0, 0, 0).await;
     let url = emu.base_url();
     let dir = tempfile::tempdir().unwrap();
-    ok(&run(dir.path(), &["sync", "--year", "2025"], &api_env(&url)));
+    ok(&run(
+        dir.path(),
+        &["sync", "--year", "2025"],
+        &api_env(&url),
+    ));
     (emu, url, dir)
 }
 
@@ -68,7 +72,9 @@ fn read_csv(path: &Path) -> Vec<Row> {
 fn report(dir: &Path, out: &str) -> (serde_json::Value, Vec<Row>) {
     let text = ok(&run(
         dir,
-        &["report", "1042s", "--year", "2025", "--out", out, "--format", "json"],
+        &[
+            "report", "1042s", "--year", "2025", "--out", out, "--format", "json",
+        ],
         &[],
     ));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -151,7 +157,10 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     let (v, rows) = report(d, "presumed");
     assert_eq!(v["services_performed"], "not_set");
     let warnings = v["warnings"].to_string();
-    assert!(warnings.contains("services_performed setting is missing"), "{warnings}");
+    assert!(
+        warnings.contains("services_performed setting is missing"),
+        "{warnings}"
+    );
     assert!(warnings.contains("US-source"), "{warnings}");
     for t in [
         "usr_edge_foreign_mex",
@@ -167,7 +176,10 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
             ("17", "30.00"),
             "{t}"
         );
-        assert_eq!((r["ch3_status"].as_str(), r["ch4_status"].as_str()), ("21", "29"));
+        assert_eq!(
+            (r["ch3_status"].as_str(), r["ch4_status"].as_str()),
+            ("21", "29")
+        );
         assert_eq!(r["ch3_exemption"], "00");
         assert_eq!(r["tax_withheld"], "0.00");
     }
@@ -191,8 +203,26 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
         &["import", "tax-forms", fixture.to_str().unwrap()],
         &api_env(&url),
     ));
-    override_(d, &["usr_edge_foreign_mex", "--year", "2025", "--income-code", "12"]);
-    override_(d, &["usr_edge_foreign_can", "--year", "2025", "--income-code", "12"]);
+    override_(
+        d,
+        &[
+            "usr_edge_foreign_mex",
+            "--year",
+            "2025",
+            "--income-code",
+            "12",
+        ],
+    );
+    override_(
+        d,
+        &[
+            "usr_edge_foreign_can",
+            "--year",
+            "2025",
+            "--income-code",
+            "12",
+        ],
+    );
     override_(
         d,
         &[
@@ -205,13 +235,49 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
             "12:1000.00",
         ],
     );
-    override_(d, &["usr_edge_foreign_deu", "--year", "2025", "--us-source-percent", "25"]);
-    override_(d, &["usr_edge_unicode_zoe", "--year", "2025", "--form", "foreign_person"]);
+    override_(
+        d,
+        &[
+            "usr_edge_foreign_deu",
+            "--year",
+            "2025",
+            "--us-source-percent",
+            "25",
+        ],
+    );
+    override_(
+        d,
+        &[
+            "usr_edge_unicode_zoe",
+            "--year",
+            "2025",
+            "--form",
+            "foreign_person",
+        ],
+    );
     // Bad values are refused, naming the option; nothing is written.
-    let o = run(d, &["payees", "override", "usr_x", "--year", "2025", "--us-source-percent", "140"], &[]);
+    let o = run(
+        d,
+        &[
+            "payees",
+            "override",
+            "usr_x",
+            "--year",
+            "2025",
+            "--us-source-percent",
+            "140",
+        ],
+        &[],
+    );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--us-source-percent"));
-    let o = run(d, &["payees", "override", "usr_x", "--year", "2025", "--form", "maybe"], &[]);
+    let o = run(
+        d,
+        &[
+            "payees", "override", "usr_x", "--year", "2025", "--form", "maybe",
+        ],
+        &[],
+    );
     assert!(!o.status.success());
 
     let (v, rows) = report(d, "out");
@@ -220,18 +286,32 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     assert_eq!(mex.len(), 1);
     let mex = mex[0];
     assert_eq!(
-        (mex["income_code"].as_str(), mex["rate"].as_str(), mex["ch3_exemption"].as_str()),
+        (
+            mex["income_code"].as_str(),
+            mex["rate"].as_str(),
+            mex["ch3_exemption"].as_str()
+        ),
         ("12", "10.00", "04")
     );
-    assert_eq!((mex["ch3_status"].as_str(), mex["ch4_status"].as_str()), ("16", "23"));
+    assert_eq!(
+        (mex["ch3_status"].as_str(), mex["ch4_status"].as_str()),
+        ("16", "23")
+    );
     assert_eq!(mex["tax_due"], "410.00");
     assert_eq!(mex["foreign_tin"], "****2AB1", "masked");
     assert_eq!(mex["date_of_birth"], "********", "masked");
     assert_eq!(mex["issues"], "");
     // An expired W-8: 30%, the failed check named; missing foreign TIN and dob flagged.
     let can = rows_of(&rows, "usr_edge_foreign_can")[0];
-    assert_eq!((can["rate"].as_str(), can["ch3_exemption"].as_str()), ("30.00", "00"));
-    assert!(can["issues"].contains("treaty_certificate_expired"), "{}", can["issues"]);
+    assert_eq!(
+        (can["rate"].as_str(), can["ch3_exemption"].as_str()),
+        ("30.00", "00")
+    );
+    assert!(
+        can["issues"].contains("treaty_certificate_expired"),
+        "{}",
+        can["issues"]
+    );
     assert!(can["issues"].contains("2024-12-31"), "{}", can["issues"]);
     assert!(can["issues"].contains("foreign_tin missing"));
     assert!(can["issues"].contains("date_of_birth missing"));
@@ -239,29 +319,48 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     // Two income codes: two forms; US source at 30% with 16/23 and 00.
     let gbr = rows_of(&rows, "usr_edge_foreign_gbr_us_ssn");
     assert_eq!(gbr.len(), 2);
-    let by_code: HashMap<&str, &&Row> = gbr.iter().map(|r| (r["income_code"].as_str(), r)).collect();
+    let by_code: HashMap<&str, &&Row> =
+        gbr.iter().map(|r| (r["income_code"].as_str(), r)).collect();
     assert_eq!(by_code["17"]["gross_income"], "8100.00");
     assert_eq!(by_code["12"]["gross_income"], "1000.00");
     for r in &gbr {
         assert_eq!(
-            (r["rate"].as_str(), r["ch3_status"].as_str(), r["ch4_status"].as_str(), r["ch3_exemption"].as_str()),
+            (
+                r["rate"].as_str(),
+                r["ch3_status"].as_str(),
+                r["ch4_status"].as_str(),
+                r["ch3_exemption"].as_str()
+            ),
             ("30.00", "16", "23", "00")
         );
         assert_eq!(r["us_tin"], "***-**-4321");
     }
     // A W-8BEN-E corporation, a split US-source share, a treaty-country mismatch.
     let deu = rows_of(&rows, "usr_edge_foreign_deu")[0];
-    assert_eq!((deu["ch3_status"].as_str(), deu["ch4_status"].as_str()), ("15", "22"));
+    assert_eq!(
+        (deu["ch3_status"].as_str(), deu["ch4_status"].as_str()),
+        ("15", "22")
+    );
     assert_eq!(deu["us_source_percent"], "25.00");
     assert_eq!(deu["gross_income"], "900.00");
     assert_eq!(deu["tax_due"], "270.00");
     assert_eq!(deu["rate"], "30.00");
-    assert!(deu["issues"].contains("treaty_country_mismatch"), "{}", deu["issues"]);
+    assert!(
+        deu["issues"].contains("treaty_country_mismatch"),
+        "{}",
+        deu["issues"]
+    );
     assert_eq!(deu["lob_code"], "07");
-    assert!(!deu["issues"].contains("date_of_birth"), "an entity has none");
+    assert!(
+        !deu["issues"].contains("date_of_birth"),
+        "an entity has none"
+    );
     // A conflict settled by the user: on the 1042-S.
     let zoe = rows_of(&rows, "usr_edge_unicode_zoe")[0];
-    assert_eq!((zoe["rate"].as_str(), zoe["ch3_status"].as_str()), ("30.00", "16"));
+    assert_eq!(
+        (zoe["rate"].as_str(), zoe["ch3_status"].as_str()),
+        ("30.00", "16")
+    );
     // A US/foreign conflict: a finding in both reports, on neither form.
     assert!(rows_of(&rows, "usr_edge_ssn_valid").is_empty());
     let conflicts = v["conflicts"].to_string();
@@ -269,7 +368,9 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     assert_eq!(left_off(&v)["usr_edge_ssn_valid"], "conflict");
     let nec: serde_json::Value = serde_json::from_str(&ok(&run(
         d,
-        &["report", "1099", "--year", "2025", "--out", "out", "--format", "json"],
+        &[
+            "report", "1099", "--year", "2025", "--out", "out", "--format", "json",
+        ],
         &[],
     )))
     .unwrap();
@@ -326,12 +427,21 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     )
     .unwrap();
     let (v, rows) = report(d, "outside");
-    assert!(v["warnings"].as_array().unwrap().iter().all(|w| !w.to_string().contains("missing")));
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w.to_string().contains("missing"))
+    );
     assert_eq!(left_off(&v)["usr_edge_unicode_zoe"], "foreign_source");
     assert!(rows_of(&rows, "usr_edge_unicode_zoe").is_empty());
     // Royalties stay US source; a per-payee share still applies.
     assert_eq!(rows_of(&rows, "usr_edge_foreign_gbr_us_ssn").len(), 1);
-    assert_eq!(rows_of(&rows, "usr_edge_foreign_deu")[0]["gross_income"], "900.00");
+    assert_eq!(
+        rows_of(&rows, "usr_edge_foreign_deu")[0]["gross_income"],
+        "900.00"
+    );
     assert_totals_match(&v, &rows);
 
     // 4. Reported anyway: chapter 3 exemption code 03 at 0.00.
@@ -344,17 +454,28 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     let zoe = rows_of(&rows, "usr_edge_unicode_zoe");
     assert_eq!(zoe.len(), 1);
     assert_eq!(
-        (zoe[0]["ch3_exemption"].as_str(), zoe[0]["rate"].as_str(), zoe[0]["tax_due"].as_str()),
+        (
+            zoe[0]["ch3_exemption"].as_str(),
+            zoe[0]["rate"].as_str(),
+            zoe[0]["tax_due"].as_str()
+        ),
         ("03", "0.00", "0.00")
     );
     // The foreign 75% of the corporation's pay is a code 03 form beside its US 25%.
     let deu = rows_of(&rows, "usr_edge_foreign_deu");
     assert_eq!(deu.len(), 2);
-    assert!(deu.iter().any(|r| r["ch3_exemption"] == "03" && r["gross_income"] == "2700.00"));
+    assert!(
+        deu.iter()
+            .any(|r| r["ch3_exemption"] == "03" && r["gross_income"] == "2700.00")
+    );
     assert_totals_match(&v, &rows);
 
     // --pdf is refused clearly, writing nothing new.
-    let o = run(d, &["report", "1042s", "--year", "2025", "--out", "pdf", "--pdf"], &[]);
+    let o = run(
+        d,
+        &["report", "1042s", "--year", "2025", "--out", "pdf", "--pdf"],
+        &[],
+    );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--pdf"));
     assert!(!d.join("pdf/1042-S-2025.csv").exists());

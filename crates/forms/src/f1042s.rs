@@ -295,7 +295,8 @@ mod tests {
         w.write(&row()).unwrap();
         let p = finish(w).unwrap();
         assert_eq!(p.file_name().unwrap(), "1042-S-2025.csv");
-        let line: SummaryLine = std::array::from_fn(|i| if i == 0 { "=x".into() } else { String::new() });
+        let line: SummaryLine =
+            std::array::from_fn(|i| if i == 0 { "=x".into() } else { String::new() });
         let p = write_summary(dir.path(), 2025, &[line]).unwrap();
         let text = std::fs::read_to_string(p).unwrap();
         assert!(text.starts_with("kind,income_code,rate,"));

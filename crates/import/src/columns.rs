@@ -429,7 +429,12 @@ impl Field {
             Field::TreatyCountry => &["treatycountry", "countryoftreaty"],
             Field::TreatyArticle => &["treatyarticle", "article"],
             Field::TreatyRate => &["treatyrate", "withholdingrate", "rate"],
-            Field::LobCode => &["lobcode", "lob", "limitationonbenefits", "limitationonbenefitscode"],
+            Field::LobCode => &[
+                "lobcode",
+                "lob",
+                "limitationonbenefits",
+                "limitationonbenefitscode",
+            ],
         }
     }
 }

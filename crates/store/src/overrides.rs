@@ -31,8 +31,7 @@ impl PayeeOverride {
     }
 }
 
-const COLS: &str =
-    "user_token, tax_year, form_override, services_performed, us_source_percent, income_codes, \
+const COLS: &str = "user_token, tax_year, form_override, services_performed, us_source_percent, income_codes, \
      updated_at";
 
 impl Store {
