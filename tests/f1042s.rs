@@ -480,3 +480,60 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--pdf"));
     assert!(!d.join("pdf/1042-S-2025.csv").exists());
 }
+
+/// Per-payee decisions round-trip on SQLite and PostgreSQL; bad values are refused before any
+/// write; `--clear` removes them.
+#[tokio::test]
+async fn payee_overrides_round_trip_on_every_backend() {
+    use masspay_tax::f1042s::{OverrideChange, set_override};
+    for db in common::TestDb::all().await {
+        let store = db.open().await;
+        let change = OverrideChange {
+            form: Some("foreign".into()),
+            services_performed: Some("in-us".into()),
+            us_source_percent: Some("40".into()),
+            income_codes: vec!["17".into(), "12:500".into()],
+            clear: false,
+        };
+        let v = set_override(&store, "usr_1", 2025, &change).await.unwrap();
+        assert_eq!(v.form.as_deref(), Some("foreign_person"), "{}", db.label);
+        assert_eq!(v.services_performed.as_deref(), Some("in_us"));
+        assert_eq!(v.income_codes, vec!["17", "12:500.00"]);
+        let o = store.payee_override("usr_1", 2025).await.unwrap().unwrap();
+        assert_eq!(o.us_source_percent.as_deref(), Some("40"));
+        assert!(store.payee_override("usr_1", 2024).await.unwrap().is_none());
+        // Only the named option changes.
+        let v = set_override(
+            &store,
+            "usr_1",
+            2025,
+            &OverrideChange {
+                us_source_percent: Some("12.5".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(v.form.as_deref(), Some("foreign_person"));
+        assert_eq!(v.us_source_percent.as_deref(), Some("12.5"));
+        // A bad value: an error naming the option, nothing written.
+        let bad = OverrideChange {
+            form: Some("us".into()),
+            income_codes: vec!["99".into()],
+            ..Default::default()
+        };
+        let e = set_override(&store, "usr_1", 2025, &bad).await.unwrap_err();
+        assert!(format!("{e:#}").contains("--income-code"), "{e:#}");
+        let o = store.payee_override("usr_1", 2025).await.unwrap().unwrap();
+        assert_eq!(o.form_override.as_deref(), Some("foreign_person"));
+        let clear = OverrideChange {
+            clear: true,
+            ..Default::default()
+        };
+        set_override(&store, "usr_1", 2025, &clear).await.unwrap();
+        assert!(store.payee_override("usr_1", 2025).await.unwrap().is_none());
+        assert_eq!(store.payee_overrides(2025).await.unwrap().len(), 0);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
