@@ -488,12 +488,16 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
         payee_issues.push("lob_code missing (an entity claiming a treaty must give one)".into());
     }
 
-    // Source.
+    // Source: the per-payee override, else the imported form, else the setting.
     let services_performed = over
         .and_then(|o| o.services_performed.as_deref())
+        .or(form.and_then(|f| f.services_performed.as_deref()))
         .and_then(ServicesPerformed::parse)
         .or(c.foreign.services_performed);
-    let pct_override = match over.and_then(|o| o.us_source_percent.as_deref()) {
+    let pct_override = match over
+        .and_then(|o| o.us_source_percent.as_deref())
+        .or(form.and_then(|f| f.us_source_percent.as_deref()))
+    {
         Some(s) => Some(parse_percent(s).with_context(|| format!("override of {}", p.user_token))?),
         None => None,
     };

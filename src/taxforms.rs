@@ -41,6 +41,10 @@ pub struct FormInfo {
     pub date_of_birth: Option<String>,
     /// W-8 treaty claim (`country: ...; article: ...; rate: ...; lob: ...` or free text).
     pub treaty_claim: Option<String>,
+    /// Where the services were performed (`outside_us` / `in_us`), from the import.
+    pub services_performed: Option<String>,
+    /// The US-source share of the pay, 0-100, from the import.
+    pub us_source_percent: Option<String>,
 }
 
 impl fmt::Debug for FormInfo {

@@ -42,6 +42,8 @@ pub async fn load(store: &Store) -> Result<FormIndex> {
                     foreign_tin: f.foreign_tin,
                     date_of_birth: f.date_of_birth,
                     treaty_claim: f.treaty_claim,
+                    services_performed: f.services_performed,
+                    us_source_percent: f.us_source_percent,
                 };
                 (token, info)
             })

@@ -315,7 +315,10 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     assert!(can["issues"].contains("2024-12-31"), "{}", can["issues"]);
     assert!(can["issues"].contains("foreign_tin missing"));
     assert!(can["issues"].contains("date_of_birth missing"));
-    assert_eq!(can["tax_due"], "540.15", "1800.50 × 30%");
+    // The imported US-source share: half of 1800.50, and 30% of it rounded half-up.
+    assert_eq!(can["us_source_percent"], "50.00");
+    assert_eq!(can["gross_income"], "900.25");
+    assert_eq!(can["tax_due"], "270.08", "900.25 × 30% = 270.075");
     // Two income codes: two forms; US source at 30% with 16/23 and 00.
     let gbr = rows_of(&rows, "usr_edge_foreign_gbr_us_ssn");
     assert_eq!(gbr.len(), 2);

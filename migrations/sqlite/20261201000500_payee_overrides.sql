@@ -3,7 +3,8 @@
 -- foreign_person, nec_1099, not_reportable), where the payee's services were performed
 -- (outside_us / in_us), the US-source share of the pay (us_source_percent, a decimal 0-100 as
 -- text) and the 1042-S income codes (income_codes: comma-separated `17` or `12:500.00`, an
--- amount for that code). NULL means "no decision: the rules and settings apply".
+-- amount for that code). NULL means "no decision: the rules and settings apply". The W-9/W-8 import
+-- gains the same two facts per form (tax_forms.services_performed, us_source_percent).
 -- SQLite flavour.
 CREATE TABLE payee_overrides (
     user_token         TEXT NOT NULL,
@@ -15,3 +16,6 @@ CREATE TABLE payee_overrides (
     updated_at         TEXT NOT NULL,
     PRIMARY KEY (user_token, tax_year)
 );
+
+ALTER TABLE tax_forms ADD COLUMN services_performed TEXT;
+ALTER TABLE tax_forms ADD COLUMN us_source_percent TEXT;

@@ -68,11 +68,15 @@ pub enum Field {
     TreatyRate,
     /// W-8BEN-E line 14b: the limitation-on-benefits code of an entity claiming a treaty.
     LobCode,
+    /// Where the services were performed: outside the US or in the US.
+    ServicesPerformed,
+    /// The share of the pay for work done in the US, 0-100 (days worked in the US).
+    UsSourcePercent,
 }
 
 impl Field {
     /// Every field, in the order columns are reported.
-    pub const ALL: [Field; 29] = [
+    pub const ALL: [Field; 31] = [
         Field::UserToken,
         Field::InternalUserId,
         Field::Email,
@@ -102,6 +106,8 @@ impl Field {
         Field::TreatyArticle,
         Field::TreatyRate,
         Field::LobCode,
+        Field::ServicesPerformed,
+        Field::UsSourcePercent,
     ];
 
     /// The name used by `--map FIELD=Header` (snake case).
@@ -136,6 +142,8 @@ impl Field {
             Field::TreatyArticle => "treaty_article",
             Field::TreatyRate => "treaty_rate",
             Field::LobCode => "lob_code",
+            Field::ServicesPerformed => "services_performed",
+            Field::UsSourcePercent => "us_source_percent",
         }
     }
 
@@ -151,6 +159,8 @@ impl Field {
                 | Field::TreatyArticle
                 | Field::TreatyRate
                 | Field::LobCode
+                | Field::ServicesPerformed
+                | Field::UsSourcePercent
         )
     }
 
@@ -434,6 +444,19 @@ impl Field {
                 "lob",
                 "limitationonbenefits",
                 "limitationonbenefitscode",
+            ],
+            Field::ServicesPerformed => &[
+                "servicesperformed",
+                "whereservicesperformed",
+                "serviceslocation",
+                "workperformed",
+            ],
+            Field::UsSourcePercent => &[
+                "ussourcepercent",
+                "ussourceshare",
+                "ussource",
+                "percentworkedinus",
+                "usdayspercent",
             ],
         }
     }
