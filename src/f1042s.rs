@@ -1183,13 +1183,16 @@ pub struct OverrideView {
     pub services_performed: Option<String>,
     pub us_source_percent: Option<String>,
     pub income_codes: Vec<String>,
+    /// The store knows the payee (a sync has seen it); a decision for an unknown token is kept
+    /// but has no effect until a sync brings the payee.
+    pub payee_in_store: bool,
 }
 
 impl OverrideView {
     pub fn render_text(&self) -> String {
         let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
         format!(
-            "{} {}: form {}, services performed {}, US-source percent {}, income codes {}",
+            "{} {}: form {}, services performed {}, US-source percent {}, income codes {}{}",
             self.user_token,
             self.tax_year,
             v(&self.form),
@@ -1199,6 +1202,11 @@ impl OverrideView {
                 "-".into()
             } else {
                 self.income_codes.join(", ")
+            },
+            if self.payee_in_store {
+                ""
+            } else {
+                " (WARNING: no payee with this user token in the store yet)"
             }
         )
     }
@@ -1259,6 +1267,10 @@ pub async fn set_override(
         );
         changed = true;
     }
+    let payee_in_store = matches!(
+        store.resolve_payee(Some(token), None).await?,
+        masspay_tax_store::tax_forms::Link::Found(_)
+    );
     if changed {
         o.updated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         store.set_payee_override(&o).await?;
@@ -1273,6 +1285,7 @@ pub async fn set_override(
             .income_codes
             .map(|s| s.split(',').map(str::to_string).collect())
             .unwrap_or_default(),
+        payee_in_store,
     })
 }
 

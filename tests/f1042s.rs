@@ -502,6 +502,7 @@ async fn payee_overrides_round_trip_on_every_backend() {
         assert_eq!(v.form.as_deref(), Some("foreign_person"), "{}", db.label);
         assert_eq!(v.services_performed.as_deref(), Some("in_us"));
         assert_eq!(v.income_codes, vec!["17", "12:500.00"]);
+        assert!(!v.payee_in_store, "no sync brought usr_1: the view says so");
         let o = store.payee_override("usr_1", 2025).await.unwrap().unwrap();
         assert_eq!(o.us_source_percent.as_deref(), Some("40"));
         assert!(store.payee_override("usr_1", 2024).await.unwrap().is_none());
