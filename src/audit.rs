@@ -174,6 +174,9 @@ fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
         (_, true, None) => warnings.push("foreign payee with no W-8 on file: collect a W-8BEN / W-8BEN-E (30% withholding applies without one)".into()),
         _ => {}
     }
+    if foreign {
+        warnings.extend(crate::f1042s::foreign_audit_warnings(view, y));
+    }
     let tin_hash = check
         .tin
         .as_ref()

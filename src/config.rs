@@ -40,6 +40,120 @@ struct ConfigFile {
     payer: PayerSettings,
     #[serde(default)]
     notify: crate::notify::NotifySettings,
+    #[serde(default)]
+    foreign: ForeignSection,
+}
+
+/// `[foreign]`: how the 1042-S treats foreign payees (see [`crate::f1042s`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForeignSection {
+    services_performed: Option<String>,
+    report_foreign_source: Option<bool>,
+    default_income_code: Option<toml::Value>,
+    ch4_exemption_code_services: Option<toml::Value>,
+    treaty_rates_file: Option<PathBuf>,
+}
+
+/// Where the platform's foreign payees perform their services (the source rule, IRC
+/// §861(a)(3)/§862(a)(3)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServicesPerformed {
+    /// Entirely outside the US: foreign-source pay, no 1042-S.
+    OutsideUs,
+    /// In the US: US-source pay, 1042-S at 30% unless a treaty reduces it.
+    InUs,
+}
+
+impl ServicesPerformed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServicesPerformed::OutsideUs => "outside_us",
+            ServicesPerformed::InUs => "in_us",
+        }
+    }
+
+    /// `outside_us` / `in_us` (also `outside`, `in`, `us`, `foreign`; case and `-` ignored).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
+            "outside_us" | "outside" | "foreign" | "abroad" => Some(ServicesPerformed::OutsideUs),
+            "in_us" | "in" | "us" | "inside_us" => Some(ServicesPerformed::InUs),
+            _ => None,
+        }
+    }
+}
+
+/// `[foreign]` settings, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignSettings {
+    /// `None`: not set, the IRS presumption (US source) applies and every summary says so.
+    pub services_performed: Option<ServicesPerformed>,
+    /// Report foreign-source pay anyway, with chapter 3 exemption code 03.
+    pub report_foreign_source: bool,
+    /// The income code for pay with none recorded per payee (17: independent personal services).
+    pub default_income_code: String,
+    /// The chapter 4 exemption code for services income (15 or 16: VERIFY, irs-rules §4.3).
+    pub ch4_exemption_code_services: String,
+    /// A treaty-rate file replacing the built-in `templates/1042s/treaty-rates.csv`.
+    pub treaty_rates_file: Option<PathBuf>,
+}
+
+impl Default for ForeignSettings {
+    fn default() -> Self {
+        ForeignSettings {
+            services_performed: None,
+            report_foreign_source: false,
+            default_income_code: "17".into(),
+            ch4_exemption_code_services: "15".into(),
+            treaty_rates_file: None,
+        }
+    }
+}
+
+/// A two-digit code from a string or an integer (`17`, `"17"`, `"03"`).
+fn two_digit_code(key: &str, v: &toml::Value) -> Result<String> {
+    let text = match v {
+        toml::Value::String(s) => s.trim().to_string(),
+        toml::Value::Integer(i) => i.to_string(),
+        _ => bail!("[foreign] {key} must be a code such as \"17\""),
+    };
+    match text.parse::<u8>() {
+        Ok(n) if text.len() <= 2 && n <= 99 => Ok(format!("{n:02}")),
+        _ => bail!("[foreign] {key}: {text:?} is not a two-digit code"),
+    }
+}
+
+impl ForeignSection {
+    fn check(self) -> Result<ForeignSettings> {
+        let d = ForeignSettings::default();
+        let services_performed = match self.services_performed.as_deref() {
+            None => None,
+            Some(s) => Some(ServicesPerformed::parse(s).with_context(|| {
+                format!(
+                    "[foreign] services_performed must be \"outside_us\" or \"in_us\", not {s:?}"
+                )
+            })?),
+        };
+        Ok(ForeignSettings {
+            services_performed,
+            report_foreign_source: self.report_foreign_source.unwrap_or(false),
+            default_income_code: match &self.default_income_code {
+                Some(v) => two_digit_code("default_income_code", v)?,
+                None => d.default_income_code,
+            },
+            ch4_exemption_code_services: match &self.ch4_exemption_code_services {
+                Some(v) => two_digit_code("ch4_exemption_code_services", v)?,
+                None => d.ch4_exemption_code_services,
+            },
+            treaty_rates_file: self.treaty_rates_file,
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +181,8 @@ pub struct Settings {
     pub payer: PayerSettings,
     /// `[notify]`: the channels every notice goes out on (see [`crate::notify`]).
     pub notify: crate::notify::NotifySettings,
+    /// `[foreign]`: the 1042-S settings (see [`crate::f1042s`]).
+    pub foreign: ForeignSettings,
     pub source: Option<PathBuf>,
 }
 
@@ -140,6 +256,7 @@ pub fn parse(text: &str) -> Result<Settings> {
         tin_rules,
         payer: file.payer,
         notify: file.notify,
+        foreign: file.foreign.check()?,
         source: None,
     })
 }
@@ -242,6 +359,28 @@ mod tests {
             parse("[thresholds.nec]\n2025 = { amount = \"1\", override = \"yes\" }\n").is_err()
         );
         assert!(parse("[thresholds.nec]\n2027 = { override = true }\n").is_err());
+    }
+
+    #[test]
+    fn foreign_section() {
+        let s = parse("").unwrap();
+        assert_eq!(s.foreign, ForeignSettings::default());
+        assert_eq!(s.foreign.services_performed, None);
+        let s = parse(
+            "[foreign]\nservices_performed = \"outside_us\"\nreport_foreign_source = true\n\
+             default_income_code = 23\nch4_exemption_code_services = \"16\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.foreign.services_performed,
+            Some(ServicesPerformed::OutsideUs)
+        );
+        assert!(s.foreign.report_foreign_source);
+        assert_eq!(s.foreign.default_income_code, "23");
+        assert_eq!(s.foreign.ch4_exemption_code_services, "16");
+        assert!(parse("[foreign]\nservices_performed = \"mars\"\n").is_err());
+        assert!(parse("[foreign]\ndefault_income_code = 170\n").is_err());
+        assert!(parse("[foreign]\nnope = 1\n").is_err());
     }
 
     #[test]

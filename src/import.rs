@@ -196,6 +196,8 @@ pub fn to_row(rec: &TaxFormRecord, user_token: String, source_file: &str) -> Tax
         foreign_tin: rec.foreign_tin.clone(),
         date_of_birth: rec.date_of_birth.map(|d| d.to_string()),
         treaty_claim: rec.treaty_claim.clone(),
+        services_performed: rec.services_performed.clone(),
+        us_source_percent: rec.us_source_percent.clone(),
         internal_user_id: rec.internal_user_id.clone(),
         email: rec.email.clone(),
         source_file: source_file.to_string(),

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod config;
 pub mod errors;
+pub mod f1042s;
 pub mod findings;
 pub mod import;
 pub mod notify;

@@ -79,6 +79,8 @@ enum Command {
     TinMatch(commands::tin_match::TinMatchCommand),
     #[command(subcommand)]
     Sandbox(commands::sandbox::SandboxCommand),
+    #[command(subcommand)]
+    Payees(commands::payees::PayeesCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -114,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forms(c) => commands::forms::run(c, &ctx).await,
         Command::TinMatch(c) => commands::tin_match::run(c, &ctx).await,
         Command::Sandbox(c) => commands::sandbox::run(c, &ctx).await,
+        Command::Payees(c) => commands::payees::run(c, &ctx).await,
     }
 }
 

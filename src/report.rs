@@ -173,6 +173,10 @@ pub struct ReportSummary {
     pub ambiguous_tin_type: usize,
     /// Payees over the threshold left off because an imported W-9 has exempt payee code 1-5.
     pub excluded_exempt: Vec<String>,
+    /// US/foreign conflicts (a W-8 with a US address, a W-9 with a foreign one, both on file):
+    /// on neither the 1099-NEC nor the 1042-S until a user decides (`payees override`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<crate::f1042s::PayeeNote>,
     pub sync_run_id: i64,
     pub synced_at: Option<String>,
 }
@@ -195,10 +199,15 @@ pub async fn report_1099(
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     let mut ambiguous = 0;
     let mut excluded_exempt = Vec::new();
+    let mut conflicts = Vec::new();
     let mut pdf_rows = Vec::new();
     let mut stream = store.year_payees(year, None);
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
+        if let Some(n) = crate::f1042s::conflict_note(&y) {
+            conflicts.push(n);
+            continue;
+        }
         if y.decision.reason == FormReason::ExemptPayeeCode && y.decision.amount >= threshold {
             excluded_exempt.push(y.payee.user_token.clone());
             continue;
@@ -266,6 +275,7 @@ pub async fn report_1099(
         tin_status: statuses,
         ambiguous_tin_type: ambiguous,
         excluded_exempt,
+        conflicts,
         sync_run_id: run.id,
         synced_at: run.finished_at,
     })

@@ -33,6 +33,18 @@ pub struct FormInfo {
     pub tax_classification: Option<masspay_tax_import::EntityType>,
     pub exempt_payee_code: Option<String>,
     pub country_of_residence: Option<String>,
+    /// `YYYY-MM-DD`: when the form was signed (W-8 validity, Form 8233 year).
+    pub signature_date: Option<String>,
+    /// Secret. W-8 foreign TIN.
+    pub foreign_tin: Option<String>,
+    /// Personal data. `YYYY-MM-DD`.
+    pub date_of_birth: Option<String>,
+    /// W-8 treaty claim (`country: ...; article: ...; rate: ...; lob: ...` or free text).
+    pub treaty_claim: Option<String>,
+    /// Where the services were performed (`outside_us` / `in_us`), from the import.
+    pub services_performed: Option<String>,
+    /// The US-source share of the pay, 0-100, from the import.
+    pub us_source_percent: Option<String>,
 }
 
 impl fmt::Debug for FormInfo {
@@ -40,6 +52,14 @@ impl fmt::Debug for FormInfo {
         f.debug_struct("FormInfo")
             .field("form_type", &self.form_type)
             .field("tin", &self.tin.as_ref().map(|_| "<redacted>"))
+            .field(
+                "foreign_tin",
+                &self.foreign_tin.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "date_of_birth",
+                &self.date_of_birth.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -38,6 +38,12 @@ pub async fn load(store: &Store) -> Result<FormIndex> {
                     tax_classification,
                     exempt_payee_code: f.exempt_payee_code,
                     country_of_residence: f.country_of_residence,
+                    signature_date: f.signature_date,
+                    foreign_tin: f.foreign_tin,
+                    date_of_birth: f.date_of_birth,
+                    treaty_claim: f.treaty_claim,
+                    services_performed: f.services_performed,
+                    us_source_percent: f.us_source_percent,
                 };
                 (token, info)
             })

@@ -9,10 +9,11 @@ use crate::report::TinInfo;
 use crate::taxforms::{FormIndex, FormInfo, tin_info};
 use anyhow::Result;
 use masspay_tax_rules::decision::{
-    Decision, FormOnFile, PayeeFacts, decide, parse_exempt_payee_code,
+    Decision, FormOnFile, FormOverride, PayeeFacts, decide, parse_exempt_payee_code,
 };
 use masspay_tax_rules::tin::{TinCheck, TinRules, check_tin};
 use masspay_tax_rules::{MatchResult, residency};
+use masspay_tax_store::overrides::PayeeOverride;
 use masspay_tax_store::{Store, StoredPayee, SyncRun};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -86,6 +87,11 @@ pub struct YearView<'s> {
     pub rules: TinRules,
     pub forms: FormIndex,
     irs: HashMap<String, IrsMatch>,
+    /// The year's per-payee decisions (`payees override`), by user token.
+    pub overrides: HashMap<String, PayeeOverride>,
+    /// `[foreign]` settings and the treaty rates in force (the 1042-S and the audit).
+    pub foreign: crate::config::ForeignSettings,
+    pub treaty_rates: crate::f1042s::TreatyRates,
 }
 
 /// One payee of the year, judged.
@@ -95,6 +101,8 @@ pub struct YearPayee<'v> {
     pub check: TinCheck,
     pub irs: IrsAnswer,
     pub decision: Decision,
+    /// The user's recorded decisions for this payee and year, if any.
+    pub overrides: Option<&'v PayeeOverride>,
 }
 
 impl<'v> YearPayee<'v> {
@@ -116,6 +124,12 @@ impl<'s> YearView<'s> {
         let forms = FormIndex::load(store).await?;
         let irs = crate::taxforms::load_tin_matches(store).await?;
         let source = SourceInfo::of(store).await?;
+        let overrides = store
+            .payee_overrides(i64::from(year))
+            .await?
+            .into_iter()
+            .map(|o| (o.user_token.clone(), o))
+            .collect();
         Ok(YearView {
             source,
             store,
@@ -126,6 +140,9 @@ impl<'s> YearView<'s> {
             rules: settings.tin_rules.clone(),
             forms,
             irs,
+            overrides,
+            foreign: settings.foreign.clone(),
+            treaty_rates: crate::f1042s::TreatyRates::load(&settings.foreign)?,
         })
     }
 
@@ -146,22 +163,42 @@ impl<'s> YearView<'s> {
             amount: payee.amount_decimal()?,
             tax_withheld: Decimal::ZERO,
             threshold: self.threshold,
-            form_on_file: form
-                .map(|f| FormOnFile::from_form_type(&f.form_type))
-                .unwrap_or_default(),
+            form_on_file: form.map(|f| form_on_file(&f.form_type)).unwrap_or_default(),
             exempt_payee_code: form
                 .and_then(|f| f.exempt_payee_code.as_deref())
                 .and_then(parse_exempt_payee_code),
             tin_status: check.status,
             irs_no_match: irs.no_match(),
         };
-        let decision = decide(&facts, None);
+        let overrides = self.overrides.get(&payee.user_token);
+        let user = match overrides.and_then(|o| o.form_override.as_deref()) {
+            Some(s) => Some(s.parse::<FormOverride>().map_err(|e| {
+                anyhow::anyhow!("stored form override of {}: {e}", payee.user_token)
+            })?),
+            None => None,
+        };
+        let decision = decide(&facts, user);
         Ok(YearPayee {
             payee,
             form,
             check,
             irs,
             decision,
+            overrides,
         })
+    }
+}
+
+/// A stored form type as the decision reads it: a Form 8233 is a foreign person's certificate,
+/// like a W-8.
+fn form_on_file(form_type: &str) -> FormOnFile {
+    let key: String = form_type
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if key == "8233" || key.eq_ignore_ascii_case("form8233") {
+        FormOnFile::W8
+    } else {
+        FormOnFile::from_form_type(form_type)
     }
 }

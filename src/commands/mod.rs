@@ -5,6 +5,7 @@ pub mod audit;
 pub mod findings;
 pub mod forms;
 pub mod import;
+pub mod payees;
 pub mod report;
 pub mod runs;
 pub mod sandbox;

@@ -32,6 +32,31 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// The 1042-S worksheet and the Form 1042 summary: DIR/1042-S-YEAR.csv (one row per form:
+    /// payee × income code × rate) and DIR/1042-summary-YEAR.csv.
+    ///
+    /// Example: masspay-tax report 1042s --year 2025 --out out/
+    ///
+    /// Settings: [foreign] services_performed ("outside_us" | "in_us"; missing: the IRS
+    /// presumption, US source), report_foreign_source, default_income_code,
+    /// ch4_exemption_code_services, treaty_rates_file. Per payee: `payees override`.
+    /// TINs and dates of birth are masked unless --unmask-tin is given.
+    #[command(name = "1042s")]
+    F1042s {
+        #[arg(long)]
+        year: i32,
+        /// Output directory (created if missing).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Write full TINs and dates of birth (only for an IRS-bound file).
+        #[arg(long)]
+        unmask_tin: bool,
+        /// Also write DIR/1042-S-YEAR.pdf (not available yet: refused with a message).
+        #[arg(long)]
+        pdf: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 pub async fn run(cmd: ReportCommand, ctx: &Ctx) -> Result<ExitCode> {
@@ -58,6 +83,35 @@ pub async fn run(cmd: ReportCommand, ctx: &Ctx) -> Result<ExitCode> {
                 Format::Text => print_nec(&s),
             }
             store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        ReportCommand::F1042s {
+            year,
+            out,
+            unmask_tin,
+            pdf,
+            format,
+        } => {
+            let store = ctx.store.open_existing(Some(year)).await?;
+            let s = masspay_tax::f1042s::report_1042s(
+                &store,
+                &ctx.settings,
+                year,
+                &out,
+                unmask_tin,
+                pdf,
+            )
+            .await;
+            store.close().await;
+            let s = s?;
+            match format {
+                Format::Json => print_json(&s)?,
+                Format::Text => {
+                    for line in masspay_tax::f1042s::render_text(&s).lines() {
+                        println!("{}", super::term_safe(line));
+                    }
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -97,6 +151,12 @@ fn print_nec(s: &ReportSummary) {
     }
     if let Some(p) = &s.pdf {
         println!("  PDF worksheet: {}", p.display());
+    }
+    for c in &s.conflicts {
+        println!(
+            "  CONFLICT {} ({}): on neither the 1099-NEC nor the 1042-S; decide with `masspay-tax payees override {} --year {} --form us_person|foreign_person`",
+            c.user_token, c.reason, c.user_token, s.tax_year
+        );
     }
     if !s.excluded_exempt.is_empty() {
         println!(

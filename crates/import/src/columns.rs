@@ -66,11 +66,17 @@ pub enum Field {
     TreatyArticle,
     /// ... and the rate.
     TreatyRate,
+    /// W-8BEN-E line 14b: the limitation-on-benefits code of an entity claiming a treaty.
+    LobCode,
+    /// Where the services were performed: outside the US or in the US.
+    ServicesPerformed,
+    /// The share of the pay for work done in the US, 0-100 (days worked in the US).
+    UsSourcePercent,
 }
 
 impl Field {
     /// Every field, in the order columns are reported.
-    pub const ALL: [Field; 28] = [
+    pub const ALL: [Field; 31] = [
         Field::UserToken,
         Field::InternalUserId,
         Field::Email,
@@ -99,6 +105,9 @@ impl Field {
         Field::TreatyCountry,
         Field::TreatyArticle,
         Field::TreatyRate,
+        Field::LobCode,
+        Field::ServicesPerformed,
+        Field::UsSourcePercent,
     ];
 
     /// The name used by `--map FIELD=Header` (snake case).
@@ -132,6 +141,9 @@ impl Field {
             Field::TreatyCountry => "treaty_country",
             Field::TreatyArticle => "treaty_article",
             Field::TreatyRate => "treaty_rate",
+            Field::LobCode => "lob_code",
+            Field::ServicesPerformed => "services_performed",
+            Field::UsSourcePercent => "us_source_percent",
         }
     }
 
@@ -146,6 +158,9 @@ impl Field {
                 | Field::TreatyCountry
                 | Field::TreatyArticle
                 | Field::TreatyRate
+                | Field::LobCode
+                | Field::ServicesPerformed
+                | Field::UsSourcePercent
         )
     }
 
@@ -424,6 +439,25 @@ impl Field {
             Field::TreatyCountry => &["treatycountry", "countryoftreaty"],
             Field::TreatyArticle => &["treatyarticle", "article"],
             Field::TreatyRate => &["treatyrate", "withholdingrate", "rate"],
+            Field::LobCode => &[
+                "lobcode",
+                "lob",
+                "limitationonbenefits",
+                "limitationonbenefitscode",
+            ],
+            Field::ServicesPerformed => &[
+                "servicesperformed",
+                "whereservicesperformed",
+                "serviceslocation",
+                "workperformed",
+            ],
+            Field::UsSourcePercent => &[
+                "ussourcepercent",
+                "ussourceshare",
+                "ussource",
+                "percentworkedinus",
+                "usdayspercent",
+            ],
         }
     }
 }

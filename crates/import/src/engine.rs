@@ -739,12 +739,50 @@ impl<'o> Importer<'o> {
                     (Field::TreatyCountry, "country"),
                     (Field::TreatyArticle, "article"),
                     (Field::TreatyRate, "rate"),
+                    (Field::LobCode, "lob"),
                 ]
                 .into_iter()
                 .filter_map(|(f, label)| ctx.text(f).map(|v| format!("{label}: {v}")))
                 .collect();
                 (!parts.is_empty()).then(|| parts.join("; "))
             }
+        };
+        // Where the services were performed and the US-source share (the 1042-S source rule).
+        let services_performed = match ctx.text(Field::ServicesPerformed) {
+            None => None,
+            Some(t) => {
+                let k: String = t
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect();
+                match k.as_str() {
+                    "outsideus" | "outside" | "outsidetheus" | "abroad" | "foreign" => {
+                        Some("outside_us".to_string())
+                    }
+                    "inus" | "intheus" | "us" | "insideus" => Some("in_us".to_string()),
+                    _ => {
+                        ctx.error(
+                            Field::ServicesPerformed,
+                            "where the services were performed must be outside_us or in_us".into(),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let us_source_percent = match ctx.text(Field::UsSourcePercent) {
+            None => None,
+            Some(t) => match percent_0_100(&t) {
+                Some(p) => Some(p),
+                None => {
+                    ctx.error(
+                        Field::UsSourcePercent,
+                        "the US-source share must be a number from 0 to 100".into(),
+                    );
+                    None
+                }
+            },
         };
         if form_type.as_ref().is_some_and(FormType::is_w8) {
             match &country_of_residence {
@@ -793,6 +831,8 @@ impl<'o> Importer<'o> {
             foreign_tin,
             date_of_birth,
             treaty_claim,
+            services_performed,
+            us_source_percent,
             warnings: Vec::new(),
         });
         self.check_duplicates(ctx, keys, tin_for_dups, rec.as_ref());
@@ -1333,4 +1373,27 @@ impl RowCtx<'_> {
         }
         Some(t)
     }
+}
+
+/// A share 0-100 as plain decimal text (`40`, `12.5`, `40%`), trailing zeros dropped; `None`
+/// when it is not one.
+fn percent_0_100(text: &str) -> Option<String> {
+    let v = text.trim().trim_end_matches('%').trim();
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || int.len() > 3 {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 4 {
+        return None;
+    }
+    let n: u32 = int.parse().ok()?;
+    let frac = frac.trim_end_matches('0');
+    if n > 100 || (n == 100 && !frac.is_empty()) {
+        return None;
+    }
+    Some(if frac.is_empty() {
+        n.to_string()
+    } else {
+        format!("{n}.{frac}")
+    })
 }

@@ -63,6 +63,9 @@ impl FormType {
             "w8eci" => FormType::W8Eci,
             "w8exp" => FormType::W8Exp,
             "w8imy" => FormType::W8Imy,
+            // Form 8233: an NRA individual's treaty claim on pay for services performed in the
+            // US (a foreign person's certificate, like a W-8).
+            "8233" | "f8233" => FormType::Other("8233".into()),
             _ if k.starts_with("w8") && k.len() <= 12 => {
                 FormType::Other(text.trim().to_uppercase())
             }

@@ -125,6 +125,10 @@ pub struct TaxFormRecord {
     /// W-8 treaty claim: the text of a treaty column, or `country: ...; article: ...; rate: ...`
     /// from separate columns.
     pub treaty_claim: Option<String>,
+    /// W-8 / Form 8233: where the services were performed (`outside_us` / `in_us`).
+    pub services_performed: Option<String>,
+    /// W-8 / Form 8233: the US-source share of the pay, 0-100 (decimal text, `%` dropped).
+    pub us_source_percent: Option<String>,
     /// Things to look at that did not block the row, each prefixed with its column
     /// (`"TIN (G): ..."`).
     pub warnings: Vec<String>,

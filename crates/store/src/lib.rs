@@ -24,6 +24,7 @@ pub mod lease;
 mod open;
 pub mod origin;
 pub mod outbox;
+pub mod overrides;
 mod reads;
 pub mod records;
 mod runs;

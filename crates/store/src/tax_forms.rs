@@ -75,6 +75,10 @@ pub struct TaxFormRow {
     pub date_of_birth: Option<String>,
     /// W-8 treaty claim text.
     pub treaty_claim: Option<String>,
+    /// W-8 / Form 8233: where the services were performed (`outside_us` / `in_us`).
+    pub services_performed: Option<String>,
+    /// W-8 / Form 8233: the US-source share of the pay, 0-100 (decimal text).
+    pub us_source_percent: Option<String>,
     /// The row's internal user id, if it had one.
     pub internal_user_id: Option<String>,
     /// The row's email, if it had one.
@@ -107,7 +111,7 @@ impl fmt::Debug for TaxFormRow {
 
 /// The form fields compared by [`Store::import_tax_forms`] (provenance is not compared), in the
 /// order [`FormChange::fields_changed`] lists them.
-pub const FORM_FIELDS: [&str; 21] = [
+pub const FORM_FIELDS: [&str; 23] = [
     "form_type",
     "legal_name",
     "business_name",
@@ -129,6 +133,8 @@ pub const FORM_FIELDS: [&str; 21] = [
     "treaty_claim",
     "internal_user_id",
     "email",
+    "services_performed",
+    "us_source_percent",
 ];
 
 impl TaxFormRow {
@@ -159,6 +165,8 @@ impl TaxFormRow {
             "treaty_claim" => o(&self.treaty_claim),
             "internal_user_id" => o(&self.internal_user_id),
             "email" => o(&self.email),
+            "services_performed" => o(&self.services_performed),
+            "us_source_percent" => o(&self.us_source_percent),
             _ => None,
         }
     }
@@ -239,6 +247,16 @@ impl TaxFormRow {
                 "internal_user_id",
             ),
             email: keep(&self.email, &old.email, "email"),
+            services_performed: keep(
+                &self.services_performed,
+                &old.services_performed,
+                "services_performed",
+            ),
+            us_source_percent: keep(
+                &self.us_source_percent,
+                &old.us_source_percent,
+                "us_source_percent",
+            ),
             source_file: self.source_file.clone(),
             source_sheet: self.source_sheet.clone(),
             source_row: self.source_row,
@@ -435,13 +453,16 @@ struct DbForm {
     source_sheet: String,
     source_row: i64,
     imported_at: String,
+    services_performed: Option<String>,
+    us_source_percent: Option<String>,
 }
 
 const FORM_COLS: &str = "user_token, form_type, legal_name, business_name, entity_type, tin_enc, \
     tin_hash, tin_last4, tin_type, declared_tin_type, exempt_payee_code, address1, address2, city, \
     state, zip, country, signature_date, country_of_residence, foreign_tin_enc, date_of_birth_enc, \
-    treaty_claim, internal_user_id, email, source_file, source_sheet, source_row, imported_at";
-const FORM_NCOLS: usize = 28;
+    treaty_claim, internal_user_id, email, source_file, source_sheet, source_row, imported_at, \
+    services_performed, us_source_percent";
+const FORM_NCOLS: usize = 30;
 
 /// Associated data for a secret column other than the TIN.
 fn aad(user_token: &str, column: &str) -> String {
@@ -486,6 +507,8 @@ impl Store {
                 treaty_claim: r.treaty_claim,
                 internal_user_id: r.internal_user_id,
                 email: r.email,
+                services_performed: r.services_performed,
+                us_source_percent: r.us_source_percent,
                 source_file: r.source_file,
                 source_sheet: r.source_sheet,
                 source_row: r.source_row,
@@ -711,6 +734,8 @@ impl Store {
             .bind(row.source_sheet.clone())
             .bind(row.source_row)
             .bind(at.to_string())
+            .bind(row.services_performed.clone())
+            .bind(row.us_source_percent.clone())
             .execute(&mut **tx)
             .await?;
         Ok(())

@@ -356,6 +356,8 @@ pub fn hard_cases(year: i32) -> Vec<EmuPayee> {
     });
     v.push(EmuPayee {
         tax_id: TaxId::Absent,
+        // No date of birth at MassPay either: the 1042-S flags it (box 13l).
+        date_of_birth: String::new(),
         mobile_number: "14165550133".to_string(),
         language: "fr".to_string(),
         timezone: "America/Toronto".to_string(),

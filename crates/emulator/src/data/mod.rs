@@ -47,7 +47,7 @@
 //! | `usr_edge_same_tin_a` | `1100` | USA | `318-62-4405` | Ryan Mitchell; same TIN as `_b` |
 //! | `usr_edge_same_tin_b` | `2200.2` | USA | `318-62-4405` | Rachel Mitchell-Hayes; same TIN as `_a` |
 //! | `usr_edge_foreign_mex` | `4100` | MEX | `NUJJ850312AB1` | José Núñez; RFC; postal `03940` sent as number `3940` |
-//! | `usr_edge_foreign_can` | `1800.5` | CAN | *(field absent)* | Émilie Tremblay; foreign, no tax_id; postal `"M5V 3L9"` |
+//! | `usr_edge_foreign_can` | `1800.5` | CAN | *(field absent)* | Émilie Tremblay; foreign, no tax_id, no date of birth; postal `"M5V 3L9"` |
 //! | `usr_edge_foreign_gbr_us_ssn` | `9100` | GBR | `287-65-4321` | foreign payee with a US SSN; postal `"NW1 6XE"`; empty state |
 //! | `usr_edge_foreign_deu` | `3600` | DEU | `12345678901` | Łukasz Żółć; German 11-digit Steuer-ID; postal `10117` (number) |
 //! | `usr_edge_unicode_zoe` | `2450.5` | USA | valid SSN | Zoë Ångström |
