@@ -77,6 +77,9 @@ enum Command {
     TinMatch(commands::tin_match::TinMatchCommand),
     #[command(subcommand)]
     Sandbox(commands::sandbox::SandboxCommand),
+    #[command(subcommand)]
+    Efile(commands::efile::EfileCommand),
+    Calendar(commands::calendar::CalendarArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -111,6 +114,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(c) => commands::import::run(c, &ctx).await,
         Command::TinMatch(c) => commands::tin_match::run(c, &ctx).await,
         Command::Sandbox(c) => commands::sandbox::run(c, &ctx).await,
+        Command::Efile(c) => commands::efile::run(c, &ctx).await,
+        Command::Calendar(a) => commands::calendar::run(a, &ctx).await,
     }
 }
 

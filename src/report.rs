@@ -172,6 +172,8 @@ pub struct ReportSummary {
     pub excluded_exempt: Vec<String>,
     pub sync_run_id: i64,
     pub synced_at: Option<String>,
+    /// The next due date from today (`calendar`).
+    pub next_deadline: Option<crate::calendar::NextDeadline>,
 }
 
 /// Writes `out/1099-NEC-{year}.csv` (atomically) and returns its summary.
@@ -252,5 +254,6 @@ pub async fn report_1099(
         excluded_exempt,
         sync_run_id: run.id,
         synced_at: run.finished_at,
+        next_deadline: crate::calendar::next_from_today(),
     })
 }

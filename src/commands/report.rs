@@ -97,4 +97,7 @@ fn print_nec(s: &ReportSummary) {
             s.excluded_exempt.join(", ")
         );
     }
+    if let Some(n) = &s.next_deadline {
+        println!("Next deadline: {}", n.line());
+    }
 }

@@ -10,6 +10,7 @@
 //!   failed ones included, stays as history.
 //! * Money is stored as exact decimal TEXT plus BIGINT cents (the `Any` driver has no Decimal).
 
+pub mod notices;
 pub mod tax_forms;
 pub mod vault;
 
