@@ -9,7 +9,11 @@ use serde::Serialize;
 pub fn today() -> Option<Date> {
     use chrono::Datelike;
     let d = chrono::Utc::now().date_naive();
-    Date::new(d.year(), u8::try_from(d.month()).ok()?, u8::try_from(d.day()).ok()?)
+    Date::new(
+        d.year(),
+        u8::try_from(d.month()).ok()?,
+        u8::try_from(d.day()).ok()?,
+    )
 }
 
 /// The next due date from today.

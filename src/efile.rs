@@ -148,8 +148,8 @@ fn load_template(path: Option<&Path>) -> Result<masspay_tax_efile::Template> {
     match path {
         None => Ok(known.default_template()),
         Some(p) => {
-            let bytes =
-                std::fs::read(p).with_context(|| format!("reading the template {}", p.display()))?;
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("reading the template {}", p.display()))?;
             known
                 .template_from_csv(&bytes, &p.display().to_string())
                 .with_context(|| format!("template {}", p.display()))

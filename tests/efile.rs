@@ -124,7 +124,10 @@ async fn default_output_snapshot_and_the_box1_identity() {
         .iter()
         .find(|r| r["Recipient Last Name (Surname)"] == "Ortega")
         .unwrap();
-    assert_eq!(itin["Recipient TIN Type"], "SSN", "ITIN → SSN (tin-types data)");
+    assert_eq!(
+        itin["Recipient TIN Type"], "SSN",
+        "ITIN → SSN (tin-types data)"
+    );
     for r in &by_account {
         assert_eq!(r["Recipient Country"], "US", "USA → the IRS code US");
         assert_eq!(r["Payer Taxpayer ID Number"], "123456789");
@@ -201,14 +204,15 @@ async fn a_template_decides_the_columns() {
     assert!(o.status.success(), "{}", text(&o));
     let default = rows(&dir.path().join("a/iris-1099-NEC-2025-001.csv"));
     // Reordered, with one renamed variant, a required-column star and a trailing comma.
-    let mut headers: Vec<String> = std::fs::read_to_string(dir.path().join("a/iris-1099-NEC-2025-001.csv"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    let mut headers: Vec<String> =
+        std::fs::read_to_string(dir.path().join("a/iris-1099-NEC-2025-001.csv"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
     headers.reverse();
     for h in headers.iter_mut() {
         match h.as_str() {
@@ -225,7 +229,14 @@ async fn a_template_decides_the_columns() {
     let o = run(
         dir.path(),
         &[
-            "efile", "iris", "1099", "--year", "2025", "--out", "b", "--template",
+            "efile",
+            "iris",
+            "1099",
+            "--year",
+            "2025",
+            "--out",
+            "b",
+            "--template",
             "template.csv",
         ],
         &e,
@@ -259,7 +270,15 @@ async fn a_template_decides_the_columns() {
     let o = run(
         dir.path(),
         &[
-            "efile", "iris", "1099", "--year", "2025", "--out", "c", "--template", "bad.csv",
+            "efile",
+            "iris",
+            "1099",
+            "--year",
+            "2025",
+            "--out",
+            "c",
+            "--template",
+            "bad.csv",
         ],
         &e,
     );
@@ -349,7 +368,15 @@ async fn files_are_owner_only_split_and_no_stale_file_survives() {
     let o = run(
         dir.path(),
         &[
-            "efile", "iris", "1099", "--year", "2025", "--out", "x", "--max-records", "251",
+            "efile",
+            "iris",
+            "1099",
+            "--year",
+            "2025",
+            "--out",
+            "x",
+            "--max-records",
+            "251",
         ],
         &e,
     );
@@ -388,10 +415,7 @@ async fn payer_tin_missing_and_the_second_notice_flag() {
     );
     assert!(o.status.success(), "{}", text(&o));
     let rows = rows(&dir.path().join("efile/iris-1099-NEC-2025-001.csv"));
-    let flagged: Vec<_> = rows
-        .iter()
-        .filter(|r| r["2nd TIN Notice"] == "Y")
-        .collect();
+    let flagged: Vec<_> = rows.iter().filter(|r| r["2nd TIN Notice"] == "Y").collect();
     assert_eq!(flagged.len(), 1);
     assert_eq!(flagged[0]["Recipient Last Name (Surname)"], "Griffin");
     let o = run(

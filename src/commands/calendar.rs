@@ -24,14 +24,12 @@ pub async fn run(a: CalendarArgs, _ctx: &Ctx) -> Result<ExitCode> {
         Format::Text => {
             println!("Due dates for tax year {}:", c.tax_year);
             for d in &c.deadlines {
-                let to = if d.party == "irs" { "IRS" } else { "recipients" };
-                println!(
-                    "  {:<28} {:<9} {:<10} {}",
-                    d.due.long(),
-                    d.form,
-                    to,
-                    d.what
-                );
+                let to = if d.party == "irs" {
+                    "IRS"
+                } else {
+                    "recipients"
+                };
+                println!("  {:<28} {:<9} {:<10} {}", d.due.long(), d.form, to, d.what);
                 if !d.rolled.is_empty() {
                     println!(
                         "  {:<28} (due {}; moved: {})",

@@ -21,7 +21,8 @@ pub struct Country {
 fn data_lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     text.lines().enumerate().filter_map(|(i, l)| {
         let l = l.trim();
-        (!l.is_empty() && !l.starts_with('#')).then(|| (i + 1, l.split('|').map(str::trim).collect()))
+        (!l.is_empty() && !l.starts_with('#'))
+            .then(|| (i + 1, l.split('|').map(str::trim).collect()))
     })
 }
 
@@ -31,15 +32,18 @@ pub fn parse_countries(text: &str) -> Result<Vec<Country>, String> {
     for (n, f) in data_lines(text) {
         let ok = |s: &str, len: usize| s.len() == len && s.chars().all(|c| c.is_ascii_uppercase());
         match f.as_slice() {
-            [a2, a3, irs, name] if ok(a2, 2) && ok(a3, 3) && ok(irs, 2) && !name.is_empty() => {
-                out.push(Country {
+            [a2, a3, irs, name] if ok(a2, 2) && ok(a3, 3) && ok(irs, 2) && !name.is_empty() => out
+                .push(Country {
                     iso2: a2.to_string(),
                     iso3: a3.to_string(),
                     irs: irs.to_string(),
                     name: name.to_string(),
-                })
+                }),
+            _ => {
+                return Err(format!(
+                    "country-codes line {n}: expected ISO2|ISO3|IRS|name"
+                ));
             }
-            _ => return Err(format!("country-codes line {n}: expected ISO2|ISO3|IRS|name")),
         }
     }
     Ok(out)
@@ -57,8 +61,16 @@ fn countries() -> &'static CountryIndex {
         // Checked by a unit test; never a panic at run time.
         let all = parse_countries(COUNTRY_DATA).unwrap_or_default();
         CountryIndex {
-            by_iso2: all.iter().enumerate().map(|(i, c)| (c.iso2.clone(), i)).collect(),
-            by_iso3: all.iter().enumerate().map(|(i, c)| (c.iso3.clone(), i)).collect(),
+            by_iso2: all
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.iso2.clone(), i))
+                .collect(),
+            by_iso3: all
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.iso3.clone(), i))
+                .collect(),
             all,
         }
     })
@@ -77,8 +89,7 @@ pub fn irs_country(code: &str) -> Option<&'static Country> {
     i.map(|&i| &c.all[i]).or_else(|| {
         let k = key.replace(['.', ','], "");
         c.all.iter().find(|x| {
-            x.name.to_ascii_uppercase() == k
-                || (k == "UNITED STATES OF AMERICA" && x.iso2 == "US")
+            x.name.to_ascii_uppercase() == k || (k == "UNITED STATES OF AMERICA" && x.iso2 == "US")
         })
     })
 }
@@ -105,7 +116,11 @@ pub fn parse_tin_types(text: &str) -> Result<Vec<(String, String, bool)>, String
             {
                 out.push((k.to_string(), v.to_string(), *status == "confirmed"))
             }
-            _ => return Err(format!("tin-types line {n}: expected TYPE|VALUE|confirmed or VERIFY")),
+            _ => {
+                return Err(format!(
+                    "tin-types line {n}: expected TYPE|VALUE|confirmed or VERIFY"
+                ));
+            }
         }
     }
     Ok(out)

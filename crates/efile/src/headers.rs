@@ -161,7 +161,10 @@ impl KnownHeaders {
         let mut headers = Vec::new();
         let mut by_norm = HashMap::new();
         for (i, line) in text.lines().enumerate() {
-            let bad = |reason: String| TemplateError::Data { line: i + 1, reason };
+            let bad = |reason: String| TemplateError::Data {
+                line: i + 1,
+                reason,
+            };
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -212,7 +215,9 @@ impl KnownHeaders {
     }
 
     pub fn lookup(&self, header: &str) -> Option<&KnownHeader> {
-        self.by_norm.get(&normalise(header)).map(|&i| &self.headers[i])
+        self.by_norm
+            .get(&normalise(header))
+            .map(|&i| &self.headers[i])
     }
 
     /// The longest value for `field` (the smallest non-zero max of its headers; 0 = unchecked).

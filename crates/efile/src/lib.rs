@@ -130,7 +130,11 @@ mod tests {
         assert_eq!(r.value(Field::SecondTinNotice), "Y");
         let i = rec(&person("usr_i", Some("900-70-1234")));
         assert!(i.is_valid(), "{:?}", i.problems);
-        assert_eq!(i.value(Field::RecipientTinType), "SSN", "ITIN files as SSN (data)");
+        assert_eq!(
+            i.value(Field::RecipientTinType),
+            "SSN",
+            "ITIN files as SSN (data)"
+        );
         assert_eq!(i.value(Field::RecipientTin), "900701234");
     }
 
@@ -157,33 +161,67 @@ mod tests {
     #[test]
     fn every_row_level_rejection() {
         let cases: Vec<(&str, Box<dyn Fn(&mut Recipient)>)> = vec![
-            ("tin_missing", Box::new(|r: &mut Recipient| r.tin = check_tin(None, None, &TinRules::default()))),
             (
-                "tin_invalid",
-                Box::new(|r: &mut Recipient| r.tin = check_tin(Some("666-12-3456"), None, &TinRules::default())),
+                "tin_missing",
+                Box::new(|r: &mut Recipient| r.tin = check_tin(None, None, &TinRules::default())),
             ),
             (
                 "tin_invalid",
-                Box::new(|r: &mut Recipient| r.tin = check_tin(Some("12345"), None, &TinRules::default())),
+                Box::new(|r: &mut Recipient| {
+                    r.tin = check_tin(Some("666-12-3456"), None, &TinRules::default())
+                }),
+            ),
+            (
+                "tin_invalid",
+                Box::new(|r: &mut Recipient| {
+                    r.tin = check_tin(Some("12345"), None, &TinRules::default())
+                }),
             ),
             (
                 "tin_type_unknown",
-                Box::new(|r: &mut Recipient| r.tin = check_tin(Some("524718830"), None, &TinRules::default())),
+                Box::new(|r: &mut Recipient| {
+                    r.tin = check_tin(Some("524718830"), None, &TinRules::default())
+                }),
             ),
-            ("address_missing", Box::new(|r: &mut Recipient| r.address1 = " ".into())),
-            ("city_missing", Box::new(|r: &mut Recipient| r.city = String::new())),
-            ("state_missing", Box::new(|r: &mut Recipient| r.state = String::new())),
-            ("state_invalid", Box::new(|r: &mut Recipient| r.state = "XX".into())),
-            ("zip_missing", Box::new(|r: &mut Recipient| r.zip = String::new())),
-            ("zip_invalid", Box::new(|r: &mut Recipient| r.zip = "1234".into())),
-            ("country_unknown", Box::new(|r: &mut Recipient| r.country = "ZZZ".into())),
+            (
+                "address_missing",
+                Box::new(|r: &mut Recipient| r.address1 = " ".into()),
+            ),
+            (
+                "city_missing",
+                Box::new(|r: &mut Recipient| r.city = String::new()),
+            ),
+            (
+                "state_missing",
+                Box::new(|r: &mut Recipient| r.state = String::new()),
+            ),
+            (
+                "state_invalid",
+                Box::new(|r: &mut Recipient| r.state = "XX".into()),
+            ),
+            (
+                "zip_missing",
+                Box::new(|r: &mut Recipient| r.zip = String::new()),
+            ),
+            (
+                "zip_invalid",
+                Box::new(|r: &mut Recipient| r.zip = "1234".into()),
+            ),
+            (
+                "country_unknown",
+                Box::new(|r: &mut Recipient| r.country = "ZZZ".into()),
+            ),
             (
                 "name_unrepresentable",
-                Box::new(|r: &mut Recipient| r.name = record::recipient_name("芳", "", "王", "", false)),
+                Box::new(|r: &mut Recipient| {
+                    r.name = record::recipient_name("芳", "", "王", "", false)
+                }),
             ),
             (
                 "name_missing",
-                Box::new(|r: &mut Recipient| r.name = record::recipient_name("", "", "", "", false)),
+                Box::new(|r: &mut Recipient| {
+                    r.name = record::recipient_name("", "", "", "", false)
+                }),
             ),
             (
                 "too_long",
@@ -191,8 +229,14 @@ mod tests {
                     r.name = record::recipient_name("Maximiliano-Alejandro", "", "Smith", "", false)
                 }),
             ),
-            ("box1_not_positive", Box::new(|r: &mut Recipient| r.box1 = dec!(0))),
-            ("box1_not_positive", Box::new(|r: &mut Recipient| r.box1 = dec!(-5.00))),
+            (
+                "box1_not_positive",
+                Box::new(|r: &mut Recipient| r.box1 = dec!(0)),
+            ),
+            (
+                "box1_not_positive",
+                Box::new(|r: &mut Recipient| r.box1 = dec!(-5.00)),
+            ),
         ];
         for (want, change) in cases {
             let mut p = person("usr_x", Some("524-71-8830"));
@@ -233,7 +277,10 @@ mod tests {
         let mut b = r.cells(&t);
         b.reverse();
         assert_eq!(a, b);
-        assert_eq!(t.columns[t.columns.len() - 35].header, "Recipient ZIP Code*");
+        assert_eq!(
+            t.columns[t.columns.len() - 35].header,
+            "Recipient ZIP Code*"
+        );
     }
 
     #[test]
@@ -273,7 +320,10 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, ["iris-1099-NEC-2025-001.csv", "iris-1099-NEC-2026-001.csv"]);
+        assert_eq!(
+            left,
+            ["iris-1099-NEC-2025-001.csv", "iris-1099-NEC-2026-001.csv"]
+        );
         assert!(matches!(
             write_files(dir.path(), 2026, &t, &refs, 0),
             Err(WriteError::MaxRecords(0))
@@ -284,7 +334,10 @@ mod tests {
     #[test]
     fn payer_values_iris_cannot_take_are_refused() {
         let p = PayerSettings {
-            name: Some("An Extraordinarily Long Platform Name That Goes On And On Beyond The Limit Inc".into()),
+            name: Some(
+                "An Extraordinarily Long Platform Name That Goes On And On Beyond The Limit Inc"
+                    .into(),
+            ),
             tin: Some("12-3456789".into()),
             address1: Some("1 Main St".into()),
             city: Some("Boston".into()),

@@ -45,7 +45,10 @@ pub fn split_suffix(last: &str) -> (String, String) {
             .map(|c| c.to_ascii_uppercase())
             .collect();
         if SUFFIXES.contains(&key.as_str()) {
-            return (words[..words.len() - 1].join(" "), w.trim_end_matches('.').into());
+            return (
+                words[..words.len() - 1].join(" "),
+                w.trim_end_matches('.').into(),
+            );
         }
     }
     (last.trim().to_string(), String::new())
@@ -217,7 +220,10 @@ impl PayerBlock {
             None => b.problem(
                 "country_unknown",
                 None,
-                format!("country {:?} is not in the IRS country-code table", p.country),
+                format!(
+                    "country {:?} is not in the IRS country-code table",
+                    p.country
+                ),
             ),
         }
         b.text(
@@ -476,7 +482,10 @@ pub fn record(year: i32, payer: &PayerBlock, r: &Recipient, known: &KnownHeaders
         b.problem(
             "box1_not_positive",
             Some(Field::Box1),
-            format!("box 1 is {}: IRIS takes only a positive amount", format_amount(box1)),
+            format!(
+                "box 1 is {}: IRIS takes only a positive amount",
+                format_amount(box1)
+            ),
         );
     }
     b.set(Field::Box1, format_amount(box1));

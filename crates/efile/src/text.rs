@@ -113,13 +113,25 @@ mod tests {
     #[test]
     fn each_kind_keeps_its_characters() {
         assert_eq!(clean(Kind::Person, "O'Neil"), "ONeil");
-        assert_eq!(clean(Kind::Person, "Mary-Kate  Smith Jr."), "Mary-Kate Smith Jr");
+        assert_eq!(
+            clean(Kind::Person, "Mary-Kate  Smith Jr."),
+            "Mary-Kate Smith Jr"
+        );
         assert_eq!(clean(Kind::Person, "=HYPERLINK(\"x\")"), "HYPERLINK x");
-        assert_eq!(clean(Kind::Business, "Acme, Inc. (US) & Co #1"), "Acme Inc (US) & Co #1");
+        assert_eq!(
+            clean(Kind::Business, "Acme, Inc. (US) & Co #1"),
+            "Acme Inc (US) & Co #1"
+        );
         assert_eq!(clean(Kind::Business, "-2+3"), "2 3");
         assert_eq!(clean(Kind::Business, "@SUM(A1)"), "SUM(A1)");
-        assert_eq!(clean(Kind::Street, "77 Peachtree Pl. NE, Apt #12"), "77 Peachtree Pl NE Apt 12");
-        assert_eq!(clean(Kind::Street, "41-60 Main St 1/2"), "41-60 Main St 1/2");
+        assert_eq!(
+            clean(Kind::Street, "77 Peachtree Pl. NE, Apt #12"),
+            "77 Peachtree Pl NE Apt 12"
+        );
+        assert_eq!(
+            clean(Kind::Street, "41-60 Main St 1/2"),
+            "41-60 Main St 1/2"
+        );
         assert_eq!(clean(Kind::City, "Winston-Salem"), "Winston Salem");
         assert_eq!(clean(Kind::City, "St. Louis"), "St Louis");
         assert_eq!(clean(Kind::City, "Coeur d'Alene"), "Coeur dAlene");

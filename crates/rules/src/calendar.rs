@@ -238,7 +238,9 @@ fn parse(text: &str) -> Result<Data, String> {
                 let rule = match parts.as_slice() {
                     ["fixed", md] => month_day(md).map(|(m, d)| Rule::Fixed(m, d)),
                     ["nth", m, w, n] => match (m.parse().ok(), weekday_code(w), n.parse().ok()) {
-                        (Some(m), Some(w), Some(n)) if (1..=12).contains(&m) && (1..=5).contains(&n) => {
+                        (Some(m), Some(w), Some(n))
+                            if (1..=12).contains(&m) && (1..=5).contains(&n) =>
+                        {
                             Some(Rule::Nth(m, w, n))
                         }
                         _ => None,
@@ -455,7 +457,10 @@ mod tests {
             .iter()
             .map(|h| format!("{} {}", h.date, h.name))
             .collect();
-        assert!(h.contains(&"2027-02-15 Washington's Birthday".to_string()), "{h:?}");
+        assert!(
+            h.contains(&"2027-02-15 Washington's Birthday".to_string()),
+            "{h:?}"
+        );
         assert!(h.contains(&"2027-01-18 Birthday of Martin Luther King, Jr.".to_string()));
         // July 4, 2027 is a Sunday: observed Monday July 5. Christmas 2027 (Saturday): Dec 24.
         assert!(h.contains(&"2027-07-05 Independence Day".to_string()));
@@ -464,8 +469,15 @@ mod tests {
         assert!(h.contains(&"2027-12-31 New Year's Day".to_string()));
         // Emancipation Day 2022 (Saturday) observed Friday April 15: the April 18 deadline.
         assert_eq!(roll_forward(d("2022-04-15")).0, d("2022-04-18"));
-        assert_eq!(holiday_on(d("2026-11-26")).unwrap().name, "Thanksgiving Day");
-        assert!(holidays(2020).iter().all(|h| !h.name.starts_with("Juneteenth")));
+        assert_eq!(
+            holiday_on(d("2026-11-26")).unwrap().name,
+            "Thanksgiving Day"
+        );
+        assert!(
+            holidays(2020)
+                .iter()
+                .all(|h| !h.name.starts_with("Juneteenth"))
+        );
     }
 
     #[test]

@@ -66,7 +66,10 @@ mod tests {
 
     async fn suite(store: &Store) {
         assert!(store.second_tin_notices().await.unwrap().is_empty());
-        store.set_second_tin_notice("usr_a", "tin-match").await.unwrap();
+        store
+            .set_second_tin_notice("usr_a", "tin-match")
+            .await
+            .unwrap();
         store.set_second_tin_notice("usr_a", "user").await.unwrap();
         store.set_second_tin_notice("usr_b", "user").await.unwrap();
         let all = store.second_tin_notices().await.unwrap();
@@ -110,9 +113,11 @@ mod tests {
             .unwrap();
         suite(&store).await;
         store.close().await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {db} WITH (FORCE)")))
-            .execute(&admin)
-            .await
-            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {db} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await
+        .unwrap();
     }
 }
