@@ -441,7 +441,10 @@ fn calendar_2026_shows_february_1_2027_for_1099_nec() {
     let o = run(dir.path(), &["calendar", "--year", "2026"], &[]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    let nec: Vec<&str> = t.lines().filter(|l| l.contains("1099-NEC")).collect();
+    let nec: Vec<&str> = t
+        .lines()
+        .filter(|l| l.contains("1099-NEC") && !l.starts_with("Next deadline"))
+        .collect();
     assert_eq!(nec.len(), 2, "{t}");
     for l in nec {
         assert!(l.contains("Monday, February 1, 2027"), "{l}");
