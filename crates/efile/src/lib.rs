@@ -160,7 +160,8 @@ mod tests {
 
     #[test]
     fn every_row_level_rejection() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Recipient)>)> = vec![
+        type Change = Box<dyn Fn(&mut Recipient)>;
+        let cases: Vec<(&str, Change)> = vec![
             (
                 "tin_missing",
                 Box::new(|r: &mut Recipient| r.tin = check_tin(None, None, &TinRules::default())),

@@ -32,7 +32,7 @@ fn is_our_file(name: &str, year: i32) -> bool {
 pub fn split_sizes(records: usize, max: usize) -> Vec<usize> {
     let max = max.max(1);
     let mut out = vec![max; records / max];
-    if records % max > 0 {
+    if !records.is_multiple_of(max) {
         out.push(records % max);
     }
     out
