@@ -5,7 +5,9 @@
 //! the same functions. See ARCHITECTURE.md for the map.
 
 pub mod audit;
+pub mod calendar;
 pub mod config;
+pub mod efile;
 pub mod errors;
 pub mod f1042s;
 pub mod findings;

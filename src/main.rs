@@ -81,6 +81,9 @@ enum Command {
     Sandbox(commands::sandbox::SandboxCommand),
     #[command(subcommand)]
     Payees(commands::payees::PayeesCommand),
+    #[command(subcommand)]
+    Efile(commands::efile::EfileCommand),
+    Calendar(commands::calendar::CalendarArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -117,6 +120,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::TinMatch(c) => commands::tin_match::run(c, &ctx).await,
         Command::Sandbox(c) => commands::sandbox::run(c, &ctx).await,
         Command::Payees(c) => commands::payees::run(c, &ctx).await,
+        Command::Efile(c) => commands::efile::run(c, &ctx).await,
+        Command::Calendar(a) => commands::calendar::run(a, &ctx).await,
     }
 }
 

@@ -179,6 +179,8 @@ pub struct ReportSummary {
     pub conflicts: Vec<crate::f1042s::PayeeNote>,
     pub sync_run_id: i64,
     pub synced_at: Option<String>,
+    /// The next due date from today (`calendar`).
+    pub next_deadline: Option<crate::calendar::NextDeadline>,
 }
 
 /// Writes `out/1099-NEC-{year}.csv` (atomically) and returns its summary.
@@ -278,6 +280,7 @@ pub async fn report_1099(
         conflicts,
         sync_run_id: run.id,
         synced_at: run.finished_at,
+        next_deadline: crate::calendar::next_from_today(),
     })
 }
 

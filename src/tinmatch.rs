@@ -224,5 +224,11 @@ pub async fn import(store: &Store, path: &Path) -> Result<ImportSummary> {
         });
     }
     s.imported = crate::taxforms_store::save_tin_matches(store, &answers, &s.file).await?;
+    // An IRS "no match" (2: TIN not issued, 3: name/TIN mismatch) flags the 2nd TIN notice box.
+    for a in answers.iter().filter(|a| matches!(a.result_code, 2 | 3)) {
+        store
+            .set_second_tin_notice(&a.user_token, "tin-match")
+            .await?;
+    }
     Ok(s)
 }

@@ -150,7 +150,7 @@ async fn worksheet_2025_snapshot() {
             .any(|f| f["code"] == "country_unknown")
     );
     insta::assert_snapshot!("nec_2025_csv", csv);
-    insta::assert_json_snapshot!("nec_2025_summary", summary, { ".file" => "[file]", ".synced_at" => "[time]", ".sync_run_id" => "[id]", ".source.origin" => "[origin]" });
+    insta::assert_json_snapshot!("nec_2025_summary", summary, { ".file" => "[file]", ".synced_at" => "[time]", ".sync_run_id" => "[id]", ".source.origin" => "[origin]", ".next_deadline" => "[next deadline]" });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

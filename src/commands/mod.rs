@@ -2,6 +2,8 @@
 //! live in the library (`masspay_tax::…`); nothing here decides a tax rule.
 
 pub mod audit;
+pub mod calendar;
+pub mod efile;
 pub mod findings;
 pub mod forms;
 pub mod import;

@@ -164,4 +164,7 @@ fn print_nec(s: &ReportSummary) {
             s.excluded_exempt.join(", ")
         );
     }
+    if let Some(n) = &s.next_deadline {
+        println!("Next deadline: {}", n.line());
+    }
 }

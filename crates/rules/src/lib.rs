@@ -13,6 +13,7 @@
 //! * [`name_control`]: the IRS name control (first four significant characters).
 //! * [`tin_match`]: IRS Publication 2108A bulk TIN Matching request and result records.
 
+pub mod calendar;
 pub mod classify;
 pub mod decision;
 pub mod money;

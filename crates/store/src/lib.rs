@@ -21,6 +21,7 @@
 //! [`tin_match`], [`tax_forms`], [`vault`].
 
 pub mod lease;
+pub mod notices;
 mod open;
 pub mod origin;
 pub mod outbox;
