@@ -85,3 +85,14 @@ impl Store {
             .await?)
     }
 }
+
+impl Store {
+    /// Removes an event whose effects could not be applied (so a redelivery applies it again).
+    pub async fn delete_webhook_event(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM webhook_events WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
