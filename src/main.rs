@@ -79,6 +79,12 @@ enum Command {
     TinMatch(commands::tin_match::TinMatchCommand),
     #[command(subcommand)]
     Sandbox(commands::sandbox::SandboxCommand),
+    #[command(subcommand)]
+    Holds(commands::holds::HoldsCommand),
+    #[command(subcommand)]
+    Webhooks(commands::webhooks::WebhooksCommand),
+    #[command(subcommand)]
+    Payouts(commands::payouts::PayoutsCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -114,6 +120,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forms(c) => commands::forms::run(c, &ctx).await,
         Command::TinMatch(c) => commands::tin_match::run(c, &ctx).await,
         Command::Sandbox(c) => commands::sandbox::run(c, &ctx).await,
+        Command::Holds(c) => commands::holds::run(c, &ctx).await,
+        Command::Webhooks(c) => commands::webhooks::run(c, &ctx).await,
+        Command::Payouts(c) => commands::payouts::run(c, &ctx).await,
     }
 }
 

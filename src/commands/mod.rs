@@ -4,12 +4,15 @@
 pub mod audit;
 pub mod findings;
 pub mod forms;
+pub mod holds;
 pub mod import;
+pub mod payouts;
 pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod sync;
 pub mod tin_match;
+pub mod webhooks;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
