@@ -103,8 +103,8 @@ pub fn verify(
         ts
     };
     let sig = hex::decode(s).map_err(|_| SignatureError::Malformed)?;
-    let mut mac =
-        Hmac::<Sha512>::new_from_slice(secret.0.as_bytes()).map_err(|_| SignatureError::Mismatch)?;
+    let mut mac = Hmac::<Sha512>::new_from_slice(secret.0.as_bytes())
+        .map_err(|_| SignatureError::Mismatch)?;
     mac.update(t_text.as_bytes());
     mac.update(b"|");
     mac.update(body);
@@ -169,16 +169,8 @@ async fn receive(
         return (StatusCode::METHOD_NOT_ALLOWED, "POST only\n");
     }
     let now = chrono::Utc::now().timestamp();
-    let header = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|h| h.to_str().ok());
-    let signed_at = match verify(
-        header,
-        &body,
-        &app.cfg.secret,
-        app.cfg.tolerance_secs,
-        now,
-    ) {
+    let header = headers.get(SIGNATURE_HEADER).and_then(|h| h.to_str().ok());
+    let signed_at = match verify(header, &body, &app.cfg.secret, app.cfg.tolerance_secs, now) {
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(bytes = body.len(), "webhook refused: {}", e.words());
@@ -303,7 +295,11 @@ pub fn tax_form_from_event(v: &Value) -> Option<TaxFormRow> {
         _ => "W-8BEN",
     }
     .to_string();
-    let declared = match s("TINType").unwrap_or_default().to_ascii_uppercase().as_str() {
+    let declared = match s("TINType")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
         "SSN" => Some(TinType::Ssn),
         "EIN" => Some(TinType::Ein),
         "ITIN" => Some(TinType::Itin),
@@ -347,7 +343,11 @@ pub fn tax_form_from_event(v: &Value) -> Option<TaxFormRow> {
 }
 
 /// Serves until SIGTERM / Ctrl-C (in-flight requests finish).
-pub async fn serve(listener: tokio::net::TcpListener, store: Store, cfg: ReceiverConfig) -> Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    cfg: ReceiverConfig,
+) -> Result<()> {
     axum::serve(listener, router(store, cfg))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -392,7 +392,10 @@ mod tests {
         );
         let ms = masspay_emulator::sign_webhook("whsec", 1_000_000_000_000, body);
         assert!(verify(Some(&ms), body, &secret, 300, 1_000_000_000).is_ok());
-        assert_eq!(verify(Some("junk"), body, &secret, 300, 0), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify(Some("junk"), body, &secret, 300, 0),
+            Err(SignatureError::Malformed)
+        );
         assert!(!format!("{secret:?}").contains("whsec"));
     }
 }

@@ -69,7 +69,10 @@ async fn ingest_both_link_kinds_legacy_and_a_malformed_middle_line() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("line 3: not JSON"), "{stderr}");
     assert!(stderr.contains("line 6:"), "{stderr}");
-    assert!(!stderr.contains("maspay.io/"), "no link in messages: {stderr}");
+    assert!(
+        !stderr.contains("maspay.io/"),
+        "no link in messages: {stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("3 new"), "{stdout}");
     // Idempotent: the same file again opens nothing.
@@ -154,17 +157,33 @@ async fn forged_stale_duplicate_replayed_and_oversize_webhooks() {
         assert_eq!(post(&http, &rx.url, None, body).await, 401);
         let tampered = sign_webhook(SECRET, now(), body.as_bytes());
         assert_eq!(
-            post(&http, &rx.url, Some(tampered), &body.replace("100.5", "999")).await,
+            post(
+                &http,
+                &rx.url,
+                Some(tampered),
+                &body.replace("100.5", "999")
+            )
+            .await,
             401
         );
-        assert_eq!(store.webhook_event_count().await.unwrap(), 0, "{}", db.label);
+        assert_eq!(
+            store.webhook_event_count().await.unwrap(),
+            0,
+            "{}",
+            db.label
+        );
 
         let sig = sign_webhook(SECRET, now(), body.as_bytes());
         assert_eq!(post(&http, &rx.url, Some(sig.clone()), body).await, 200);
         assert_eq!(post(&http, &rx.url, Some(sig), body).await, 200, "replay");
         let redelivered = sign_webhook(SECRET, now() * 1000, body.as_bytes());
         assert_eq!(post(&http, &rx.url, Some(redelivered), body).await, 200);
-        assert_eq!(store.webhook_event_count().await.unwrap(), 1, "{}", db.label);
+        assert_eq!(
+            store.webhook_event_count().await.unwrap(),
+            1,
+            "{}",
+            db.label
+        );
         assert_eq!(store.payout_history("payout_1").await.unwrap().len(), 1);
 
         let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(70 * 1024));
@@ -179,7 +198,10 @@ async fn forged_stale_duplicate_replayed_and_oversize_webhooks() {
         assert_eq!(post(&http, &rx.url, Some(sig), hold).await, 200);
         let h = store.active_hold("usr_held").await.unwrap().unwrap();
         assert_eq!((h.status.as_str(), h.source.as_str()), ("open", "webhook"));
-        assert_eq!(store.webhook_events().await.unwrap()[1].event_type, "payout");
+        assert_eq!(
+            store.webhook_events().await.unwrap()[1].event_type,
+            "payout"
+        );
         rx.task.abort();
         store.close().await;
         db.cleanup().await;
@@ -193,9 +215,16 @@ async fn a_tax_interview_event_changes_the_audit_verdict() {
     let emu = common::emulator(0, 0, 0).await;
     let year = masspay_emulator::default_tax_year();
     let s = Settings::default();
-    masspay_tax::sync::sync_year(&client(&emu, 5), &store, &s.thresholds, year, "emulator", None)
-        .await
-        .unwrap();
+    masspay_tax::sync::sync_year(
+        &client(&emu, 5),
+        &store,
+        &s.thresholds,
+        year,
+        "emulator",
+        None,
+    )
+    .await
+    .unwrap();
     let verdict = |a: &masspay_tax::audit::Audit| {
         a.results
             .iter()
@@ -203,7 +232,9 @@ async fn a_tax_interview_event_changes_the_audit_verdict() {
             .map(|r| r.status.clone())
             .unwrap()
     };
-    let before = masspay_tax::audit::audit_tins(&store, &s, year, false).await.unwrap();
+    let before = masspay_tax::audit::audit_tins(&store, &s, year, false)
+        .await
+        .unwrap();
     assert_eq!(verdict(&before), "invalid");
 
     let rx = receiver(&store, 300, 1 << 20).await;
@@ -214,10 +245,19 @@ async fn a_tax_interview_event_changes_the_audit_verdict() {
         "ModifiedOn": "2026-05-15T01:32:41.803Z"})
     .to_string();
     let sig = sign_webhook(SECRET, now(), body.as_bytes());
-    assert_eq!(post(&reqwest::Client::new(), &rx.url, Some(sig), &body).await, 200);
-    let form = store.tax_form("usr_edge_ssn_area_000").await.unwrap().unwrap();
+    assert_eq!(
+        post(&reqwest::Client::new(), &rx.url, Some(sig), &body).await,
+        200
+    );
+    let form = store
+        .tax_form("usr_edge_ssn_area_000")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(form.form.form_type, "W-9");
-    let after = masspay_tax::audit::audit_tins(&store, &s, year, false).await.unwrap();
+    let after = masspay_tax::audit::audit_tins(&store, &s, year, false)
+        .await
+        .unwrap();
     assert_eq!(verdict(&after), "valid", "the W-9's TIN is used");
     // The TIN is never stored in clear (neither in the form nor in the event).
     let raw = std::fs::read(db.sqlite_path().unwrap()).unwrap();
@@ -246,24 +286,33 @@ async fn refresh_moves_a_hold_to_submitted_then_released_and_the_list_order() {
     let lines = format!(
         "{}\n{}\n",
         bank(held, "https://l.maspay.io/aB3dE9xQ"),
-        bank("usr_edge_ssn_area_000", "https://l.maspay.io/zzz").replace("2026-11-02", "2026-11-20"),
+        bank("usr_edge_ssn_area_000", "https://l.maspay.io/zzz")
+            .replace("2026-11-02", "2026-11-20"),
     );
     let parsed = masspay_tax::holds::parse_ingest(&lines);
     masspay_tax::holds::ingest(&store, &parsed).await.unwrap();
 
     // The payee on the year's forms with an invalid TIN comes first, though its hold is newer.
-    let rows = masspay_tax::holds::list(&store, &s, true, None).await.unwrap();
-    let area = rows.iter().find(|r| r.user_token == "usr_edge_ssn_area_000").unwrap();
+    let rows = masspay_tax::holds::list(&store, &s, true, None)
+        .await
+        .unwrap();
+    let area = rows
+        .iter()
+        .find(|r| r.user_token == "usr_edge_ssn_area_000")
+        .unwrap();
     assert_eq!(area.tin_status, "invalid");
-    if area.form != "none" {
-        assert_eq!(rows[0].user_token, "usr_edge_ssn_area_000");
-    }
+    assert_eq!(area.form, "1099-NEC");
+    assert_eq!(rows[0].user_token, "usr_edge_ssn_area_000");
+    assert_eq!(rows[1].user_token, held, "then the oldest hold");
     let hold_row = rows.iter().find(|r| r.user_token == held).unwrap();
     assert_eq!(hold_row.name, "Victoria Lane");
 
     let r = masspay_tax::holds::refresh(&store, &c, &s).await.unwrap();
     assert_eq!(r.failed, 0);
-    assert_eq!(store.active_hold(held).await.unwrap().unwrap().status, "open");
+    assert_eq!(
+        store.active_hold(held).await.unwrap().unwrap().status,
+        "open"
+    );
     assert!(emu.upload_documents(held));
     masspay_tax::holds::refresh(&store, &c, &s).await.unwrap();
     let h = store.active_hold(held).await.unwrap().unwrap();
@@ -290,7 +339,12 @@ async fn refresh_moves_a_hold_to_submitted_then_released_and_the_list_order() {
             ("released".into(), "refresh".into())
         ]
     );
-    assert!(store.notice_exists(&format!("hold_released:{}", h.id)).await.unwrap());
+    assert!(
+        store
+            .notice_exists(&format!("hold_released:{}", h.id))
+            .await
+            .unwrap()
+    );
     // The old log line again does not reopen the released hold.
     let again = masspay_tax::holds::ingest(&store, &parsed).await.unwrap();
     assert_eq!(again.new, 0);
@@ -353,10 +407,15 @@ async fn a_completed_then_cancelled_payout_is_alerted_exactly_once_across_two_ru
     assert_eq!(flips.len(), 1, "{out:?}");
     assert!(flips[0].contains("COMPLETED") && flips[0].contains("CANCELLED"));
     assert!(out2.is_empty());
-    let rows = masspay_tax::payouts::flips(&store, &Settings::default(), None).await.unwrap();
+    let rows = masspay_tax::payouts::flips(&store, &Settings::default(), None)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].amount, "100");
-    assert_eq!((rows[0].from_status.as_str(), rows[0].to_status.as_str()), ("COMPLETED", "CANCELLED"));
+    assert_eq!(
+        (rows[0].from_status.as_str(), rows[0].to_status.as_str()),
+        ("COMPLETED", "CANCELLED")
+    );
     rx.task.abort();
 }
 
@@ -390,7 +449,13 @@ async fn a_thousand_concurrent_signed_deliveries_are_stored_exactly_once() {
         tasks.spawn(async move {
             let _p = sem.acquire().await.unwrap();
             let t = Instant::now();
-            let status = post(&http, &url, Some(sign_webhook(SECRET, now(), b.as_bytes())), &b).await;
+            let status = post(
+                &http,
+                &url,
+                Some(sign_webhook(SECRET, now(), b.as_bytes())),
+                &b,
+            )
+            .await;
             (status, t.elapsed())
         });
     }

@@ -147,7 +147,9 @@ pub async fn run(cmd: HoldsCommand, ctx: &Ctx) -> Result<ExitCode> {
 /// Delivers pending notices on the configured channels (failures are retried next run).
 pub async fn deliver(store: &masspay_tax_store::Store, ctx: &Ctx) -> Result<()> {
     let notifier = Notifier::from_settings(&ctx.settings.notify, |k| std::env::var(k).ok())?;
-    let report = notifier.deliver(store, &mut std::io::stdout().lock()).await?;
+    let report = notifier
+        .deliver(store, &mut std::io::stdout().lock())
+        .await?;
     if report.failed() > 0 {
         eprintln!(
             "warning: {} notice deliveries failed; they are retried on the next run",

@@ -30,7 +30,10 @@ impl fmt::Debug for HoldInput {
             .field("user_token", &self.user_token)
             .field("reason", &self.reason)
             .field("link_kind", &self.link_kind)
-            .field("upload_link", &self.upload_link.as_ref().map(|_| "<redacted>"))
+            .field(
+                "upload_link",
+                &self.upload_link.as_ref().map(|_| "<redacted>"),
+            )
             .field("at", &self.at)
             .field("source", &self.source)
             .finish()
@@ -60,7 +63,10 @@ impl fmt::Debug for StoredHold {
             .field("id", &self.id)
             .field("user_token", &self.user_token)
             .field("status", &self.status)
-            .field("upload_link", &self.upload_link.as_ref().map(|_| "<redacted>"))
+            .field(
+                "upload_link",
+                &self.upload_link.as_ref().map(|_| "<redacted>"),
+            )
             .field("opened_at", &self.opened_at)
             .finish()
     }
