@@ -4,6 +4,7 @@
 //! parses arguments and shows results; everything it runs is here, and integration tests drive
 //! the same functions. See ARCHITECTURE.md for the map.
 
+pub mod alerts;
 pub mod audit;
 pub mod config;
 pub mod errors;

@@ -85,6 +85,8 @@ enum Command {
     Webhooks(commands::webhooks::WebhooksCommand),
     #[command(subcommand)]
     Payouts(commands::payouts::PayoutsCommand),
+    #[command(subcommand)]
+    Alerts(commands::alerts::AlertsCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -123,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Holds(c) => commands::holds::run(c, &ctx).await,
         Command::Webhooks(c) => commands::webhooks::run(c, &ctx).await,
         Command::Payouts(c) => commands::payouts::run(c, &ctx).await,
+        Command::Alerts(c) => commands::alerts::run(c, &ctx).await,
     }
 }
 

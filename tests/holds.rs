@@ -480,3 +480,90 @@ async fn a_thousand_concurrent_signed_deliveries_are_stored_exactly_once() {
     assert!(total < Duration::from_secs(600));
     rx.task.abort();
 }
+
+/// Threshold alerts (issue 12): below → approaching → crossed over three runs is two alerts; a
+/// payee with a valid TIN gets none; a foreign payee without a W-8 is alerted on the 1042-S side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn threshold_alerts_over_a_growing_year() {
+    use futures_util::TryStreamExt;
+    use masspay_tax::alerts::{AlertOptions, evaluate};
+    let emu = common::emulator(200, 0, 0).await;
+    let c = client(&emu, 5);
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let s = Settings::default();
+    let year = masspay_emulator::default_tax_year();
+    let threshold = s.thresholds.nec(year).unwrap();
+    let opts = AlertOptions {
+        approach: Decimal::new(95, 2),
+        ..AlertOptions::default()
+    };
+    let sync = || async {
+        masspay_tax::sync::sync_year(&c, &store, &s.thresholds, year, "emulator", None)
+            .await
+            .unwrap();
+    };
+    sync().await;
+    // A US payee without a usable TIN, paid less than 80% of the threshold.
+    let view = masspay_tax::year::YearView::load(&store, &s, year)
+        .await
+        .unwrap();
+    let mut target = None;
+    let mut payees = store.year_payees(year, None);
+    while let Some(p) = payees.try_next().await.unwrap() {
+        let us = masspay_tax_rules::classify::is_us_or_territory(&p.country);
+        let amount = p.amount_decimal().unwrap();
+        let token = p.user_token.clone();
+        let y = view.judge(p).unwrap();
+        if us
+            && y.check.status.as_str() != "valid"
+            && amount >= Decimal::ZERO
+            && amount < threshold * Decimal::new(9, 1)
+        {
+            target = Some((token, amount));
+            break;
+        }
+    }
+    drop(payees);
+    let (token, amount) = target.expect("a low payee without a TIN");
+    let (sum1, first) = evaluate(&store, &s, year, &opts).await.unwrap();
+    assert!(
+        first.iter().all(|a| a.user_token != token),
+        "below: no alert"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|a| a.tin_status != "valid" || a.state == "w8_missing")
+    );
+    assert!(first.iter().any(|a| a.state == "w8_missing"), "{sum1:?}");
+    let again = evaluate(&store, &s, year, &opts).await.unwrap().1;
+    assert!(again.is_empty(), "nothing new on an unchanged year");
+
+    let to_approach = threshold * Decimal::new(97, 2) - amount;
+    emu.add_to_year(year, &token, to_approach).unwrap();
+    sync().await;
+    let second = evaluate(&store, &s, year, &opts).await.unwrap().1;
+    let mine: Vec<&str> = second
+        .iter()
+        .filter(|a| a.user_token == token)
+        .map(|a| a.state.as_str())
+        .collect();
+    assert_eq!(mine, ["approaching"]);
+    emu.add_to_year(year, &token, threshold).unwrap();
+    sync().await;
+    let third = evaluate(&store, &s, year, &opts).await.unwrap().1;
+    let mine: Vec<&str> = third
+        .iter()
+        .filter(|a| a.user_token == token)
+        .map(|a| a.state.as_str())
+        .collect();
+    assert_eq!(mine, ["crossed"]);
+    assert!(
+        evaluate(&store, &s, year, &opts)
+            .await
+            .unwrap()
+            .1
+            .is_empty()
+    );
+}

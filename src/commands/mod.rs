@@ -1,6 +1,7 @@
 //! One file per command: its arguments (clap) and how its result is shown. The jobs themselves
 //! live in the library (`masspay_tax::…`); nothing here decides a tax rule.
 
+pub mod alerts;
 pub mod audit;
 pub mod findings;
 pub mod forms;
