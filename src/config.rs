@@ -42,6 +42,46 @@ struct ConfigFile {
     notify: crate::notify::NotifySettings,
     #[serde(default)]
     foreign: ForeignSection,
+    #[serde(default)]
+    alerts: AlertSettings,
+    #[serde(default)]
+    webhooks: WebhookSettings,
+}
+
+/// `[alerts]`: when notices about holds go out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    /// A "hold older than N days" notice goes out once per hold (default 14).
+    pub hold_older_than_days: i64,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            hold_older_than_days: 14,
+        }
+    }
+}
+
+/// `[webhooks]`: the receiver of MassPay status webhooks (the secret comes from
+/// `MASSPAY_WEBHOOK_SECRET` only).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// How far a signature's timestamp may be from now, in seconds (default 300).
+    pub tolerance_secs: i64,
+    /// Bodies larger than this get 413 (default 1 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            tolerance_secs: 300,
+            max_body_bytes: 1 << 20,
+        }
+    }
 }
 
 /// `[foreign]`: how the 1042-S treats foreign payees (see [`crate::f1042s`]).
@@ -181,6 +221,10 @@ pub struct Settings {
     pub payer: PayerSettings,
     /// `[notify]`: the channels every notice goes out on (see [`crate::notify`]).
     pub notify: crate::notify::NotifySettings,
+    /// `[alerts]`.
+    pub alerts: AlertSettings,
+    /// `[webhooks]`.
+    pub webhooks: WebhookSettings,
     /// `[foreign]`: the 1042-S settings (see [`crate::f1042s`]).
     pub foreign: ForeignSettings,
     pub source: Option<PathBuf>,
@@ -256,6 +300,8 @@ pub fn parse(text: &str) -> Result<Settings> {
         tin_rules,
         payer: file.payer,
         notify: file.notify,
+        alerts: file.alerts,
+        webhooks: file.webhooks,
         foreign: file.foreign.check()?,
         source: None,
     })

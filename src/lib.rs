@@ -4,6 +4,7 @@
 //! parses arguments and shows results; everything it runs is here, and integration tests drive
 //! the same functions. See ARCHITECTURE.md for the map.
 
+pub mod alerts;
 pub mod audit;
 pub mod calendar;
 pub mod config;
@@ -11,13 +12,16 @@ pub mod efile;
 pub mod errors;
 pub mod f1042s;
 pub mod findings;
+pub mod holds;
 pub mod import;
 pub mod notify;
 pub mod open;
+pub mod payouts;
 pub mod report;
 pub mod source;
 pub mod sync;
 pub mod taxforms;
 mod taxforms_store;
 pub mod tinmatch;
+pub mod webhooks;
 pub mod year;

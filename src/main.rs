@@ -84,6 +84,14 @@ enum Command {
     #[command(subcommand)]
     Efile(commands::efile::EfileCommand),
     Calendar(commands::calendar::CalendarArgs),
+    #[command(subcommand)]
+    Holds(commands::holds::HoldsCommand),
+    #[command(subcommand)]
+    Webhooks(commands::webhooks::WebhooksCommand),
+    #[command(subcommand)]
+    Payouts(commands::payouts::PayoutsCommand),
+    #[command(subcommand)]
+    Alerts(commands::alerts::AlertsCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -122,6 +130,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Payees(c) => commands::payees::run(c, &ctx).await,
         Command::Efile(c) => commands::efile::run(c, &ctx).await,
         Command::Calendar(a) => commands::calendar::run(a, &ctx).await,
+        Command::Holds(c) => commands::holds::run(c, &ctx).await,
+        Command::Webhooks(c) => commands::webhooks::run(c, &ctx).await,
+        Command::Payouts(c) => commands::payouts::run(c, &ctx).await,
+        Command::Alerts(c) => commands::alerts::run(c, &ctx).await,
     }
 }
 

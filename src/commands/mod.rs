@@ -1,18 +1,22 @@
 //! One file per command: its arguments (clap) and how its result is shown. The jobs themselves
 //! live in the library (`masspay_tax::…`); nothing here decides a tax rule.
 
+pub mod alerts;
 pub mod audit;
 pub mod calendar;
 pub mod efile;
 pub mod findings;
 pub mod forms;
+pub mod holds;
 pub mod import;
 pub mod payees;
+pub mod payouts;
 pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod sync;
 pub mod tin_match;
+pub mod webhooks;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};

@@ -23,7 +23,34 @@ pub enum SandboxCommand {
         /// Share of requests (0-100) answered with an injected fault.
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
         fault_percent: u8,
+        /// Send signed MassPay webhooks (payout statuses, user and tax-interview events) here,
+        /// e.g. http://127.0.0.1:8090/ for `masspay-tax webhooks serve --listen 127.0.0.1:8090`.
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// The webhook signing secret (never printed); default MASSPAY_WEBHOOK_SECRET.
+        #[arg(long, env = "MASSPAY_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<WebhookSecretArg>,
     },
+}
+
+/// A webhook secret given on the command line: `Debug` redacts it.
+#[derive(Clone)]
+pub struct WebhookSecretArg(String);
+
+impl std::str::FromStr for WebhookSecretArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            return Err("the webhook secret is empty".into());
+        }
+        Ok(WebhookSecretArg(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for WebhookSecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 pub async fn run(cmd: SandboxCommand, _ctx: &Ctx) -> Result<ExitCode> {
@@ -32,7 +59,12 @@ pub async fn run(cmd: SandboxCommand, _ctx: &Ctx) -> Result<ExitCode> {
         seed,
         payees,
         fault_percent,
+        webhook_url,
+        webhook_secret,
     } = cmd;
+    if webhook_url.is_some() && webhook_secret.is_none() {
+        anyhow::bail!("--webhook-url needs --webhook-secret (or MASSPAY_WEBHOOK_SECRET)");
+    }
     let config = masspay_emulator::EmulatorConfig {
         seed,
         bulk_payees: payees,
@@ -40,6 +72,8 @@ pub async fn run(cmd: SandboxCommand, _ctx: &Ctx) -> Result<ExitCode> {
             percent: fault_percent,
             ..Default::default()
         },
+        webhook_url: webhook_url.clone(),
+        webhook_secret: webhook_secret.map(|s| s.0),
         ..Default::default()
     };
     let emu = masspay_emulator::spawn_on(config, port)
@@ -51,6 +85,9 @@ pub async fn run(cmd: SandboxCommand, _ctx: &Ctx) -> Result<ExitCode> {
         "  export MASSPAY_API_KEY={}   # the emulator's public test key",
         masspay_emulator::SANDBOX_API_KEY
     );
+    if webhook_url.is_some() {
+        println!("  signed webhooks are sent to the --webhook-url given");
+    }
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     emu.shutdown().await;

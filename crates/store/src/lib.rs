@@ -20,12 +20,15 @@
 //! (year payees, findings), `runs` (sync runs), [`origin`], [`lease`] (lease locks),
 //! [`tin_match`], [`tax_forms`], [`vault`].
 
+pub mod events;
+pub mod holds;
 pub mod lease;
 pub mod notices;
 mod open;
 pub mod origin;
 pub mod outbox;
 pub mod overrides;
+pub mod payouts;
 mod reads;
 pub mod records;
 mod runs;

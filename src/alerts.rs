@@ -1,0 +1,226 @@
+//! Threshold alerts during the year (`alerts run`): for each payee of the year's latest sync,
+//! its state (`crossed`: on the 1099-NEC by the one decision function; `approaching`: at or over
+//! the given share of the threshold; `w8_missing`: a foreign payee paid anything with no W-8 on
+//! file), and an alert when the state is new or worse since the last run and the payee is not
+//! ready to report (TIN missing, malformed, invalid, or an IRS "no match"; for foreign payees,
+//! no W-8). Each alert is recorded once per payee, tax year and state (the notifier's outbox),
+//! and delivered through the notifier's channels.
+
+use crate::notify::{Notice, Notifier};
+use anyhow::Result;
+use futures_util::TryStreamExt;
+use masspay_tax_store::Store;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::str::FromStr;
+
+/// How a run decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertOptions {
+    /// The share of the threshold from which a payee is `approaching` (0.8 = 80%).
+    pub approach: Decimal,
+    /// Alert on every crossing, also for payees ready to report.
+    pub every_crossing: bool,
+}
+
+impl Default for AlertOptions {
+    fn default() -> Self {
+        AlertOptions {
+            approach: Decimal::new(8, 1),
+            every_crossing: false,
+        }
+    }
+}
+
+/// `80%`, `80`, `0.8` → 0.8.
+pub fn parse_share(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    let (num, pct) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let d = Decimal::from_str(num).map_err(|_| format!("{s:?} is not a share (e.g. 80%)"))?;
+    let d = if pct || d > Decimal::ONE {
+        d / Decimal::from(100)
+    } else {
+        d
+    };
+    if d <= Decimal::ZERO || d > Decimal::ONE {
+        return Err(format!(
+            "{s:?}: the share must be above 0% and at most 100%"
+        ));
+    }
+    Ok(d)
+}
+
+/// One alert (JSON fields are a public interface).
+#[derive(Debug, Clone, Serialize)]
+pub struct Alert {
+    pub user_token: String,
+    pub name: String,
+    pub tax_year: i32,
+    pub state: String,
+    pub amount: String,
+    pub threshold: String,
+    /// Amount / threshold, 2 decimals (e.g. `0.85`).
+    pub share: String,
+    pub tin_status: String,
+    pub form: String,
+    pub reason: String,
+    pub first_seen_at: String,
+}
+
+/// Payees by state, and the alerts this run recorded.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AlertSummary {
+    pub tax_year: i32,
+    pub payees: usize,
+    pub crossed: usize,
+    pub approaching: usize,
+    pub w8_missing: usize,
+    pub none: usize,
+    pub alerts: usize,
+}
+
+fn rank(state: &str) -> u8 {
+    match state {
+        "approaching" => 1,
+        "crossed" => 2,
+        _ => 0,
+    }
+}
+
+fn key(year: i32, token: &str, state: &str) -> String {
+    format!("alert:{year}:{token}:{state}")
+}
+
+/// Judges every payee of the year's latest sync and records the alerts that are due.
+pub async fn evaluate(
+    store: &Store,
+    settings: &crate::config::Settings,
+    year: i32,
+    opts: &AlertOptions,
+) -> Result<(AlertSummary, Vec<Alert>)> {
+    let view = crate::year::YearView::load(store, settings, year).await?;
+    let mut summary = AlertSummary {
+        tax_year: year,
+        ..Default::default()
+    };
+    let mut alerts = Vec::new();
+    let mut payees = store.year_payees(year, None);
+    while let Some(p) = payees.try_next().await? {
+        summary.payees += 1;
+        let name = if !p.business_name.trim().is_empty() {
+            p.business_name.clone()
+        } else {
+            crate::report::full_name(&p)
+        };
+        let token = p.user_token.clone();
+        let us = masspay_tax_rules::classify::is_us_or_territory(&p.country);
+        let y = view.judge(p)?;
+        let amount = y.payee.amount_decimal()?;
+        let tin_status = y.check.status.as_str().to_string();
+        let form = serde_json::to_value(y.decision.form)?
+            .as_str()
+            .unwrap_or("none")
+            .to_string();
+        let has_w8 = y.form.is_some_and(|f| !f.is_w9());
+        let (state, ready, reason) = if !us && amount > Decimal::ZERO && !has_w8 {
+            (
+                "w8_missing",
+                false,
+                "foreign payee paid without a W-8 on file",
+            )
+        } else {
+            let ready = tin_status == "valid" && !y.irs.no_match();
+            let reason = if ready {
+                "TIN valid"
+            } else if y.irs.no_match() {
+                "IRS TIN Matching: no match"
+            } else {
+                "no usable TIN on file"
+            };
+            if y.decision.reportable_1099() {
+                ("crossed", ready, reason)
+            } else if us
+                && view.threshold > Decimal::ZERO
+                && amount >= view.threshold * opts.approach
+            {
+                ("approaching", ready, reason)
+            } else {
+                ("none", ready, reason)
+            }
+        };
+        match state {
+            "crossed" => summary.crossed += 1,
+            "approaching" => summary.approaching += 1,
+            "w8_missing" => summary.w8_missing += 1,
+            _ => summary.none += 1,
+        }
+        if state == "none" || (ready && !(opts.every_crossing && state == "crossed")) {
+            continue;
+        }
+        // New or worse: nothing recorded at this state or a worse one.
+        let mut seen = false;
+        for s in ["approaching", "crossed", "w8_missing"] {
+            if (s == state || rank(s) > rank(state) && rank(state) > 0)
+                && store.notice_exists(&key(year, &token, s)).await?
+            {
+                seen = true;
+            }
+        }
+        if seen {
+            continue;
+        }
+        let share = if view.threshold > Decimal::ZERO {
+            (amount / view.threshold).round_dp(2).to_string()
+        } else {
+            String::new()
+        };
+        let alert = Alert {
+            user_token: token.clone(),
+            name,
+            tax_year: year,
+            state: state.to_string(),
+            amount: amount.to_string(),
+            threshold: view.threshold.to_string(),
+            share,
+            tin_status,
+            form,
+            reason: reason.to_string(),
+            first_seen_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
+        let notice = Notice {
+            kind: "alert".into(),
+            text: format!(
+                "{} ({}) {} for {year}: ${} of ${}, {}",
+                alert.name,
+                alert.user_token,
+                alert.state,
+                alert.amount,
+                alert.threshold,
+                alert.reason
+            ),
+            fields: serde_json::to_value(&alert)?,
+        };
+        if Notifier::record(store, &key(year, &token, state), &notice).await? {
+            summary.alerts += 1;
+            alerts.push(alert);
+        }
+    }
+    Ok((summary, alerts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares() {
+        assert_eq!(parse_share("80%").unwrap(), Decimal::new(8, 1));
+        assert_eq!(parse_share("0.8").unwrap(), Decimal::new(8, 1));
+        assert_eq!(parse_share("80").unwrap(), Decimal::new(8, 1));
+        assert!(parse_share("0").is_err());
+        assert!(parse_share("x").is_err());
+    }
+}
