@@ -12,6 +12,7 @@ pub mod import;
 pub mod open;
 pub mod report;
 pub mod source;
+pub mod statements;
 pub mod sync;
 pub mod taxforms;
 mod taxforms_store;

@@ -77,6 +77,8 @@ enum Command {
     TinMatch(commands::tin_match::TinMatchCommand),
     #[command(subcommand)]
     Sandbox(commands::sandbox::SandboxCommand),
+    #[command(subcommand)]
+    Statements(commands::statements::StatementsCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -111,6 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(c) => commands::import::run(c, &ctx).await,
         Command::TinMatch(c) => commands::tin_match::run(c, &ctx).await,
         Command::Sandbox(c) => commands::sandbox::run(c, &ctx).await,
+        Command::Statements(c) => commands::statements::run(c, &ctx).await,
     }
 }
 

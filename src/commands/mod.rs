@@ -7,6 +7,7 @@ pub mod import;
 pub mod report;
 pub mod runs;
 pub mod sandbox;
+pub mod statements;
 pub mod sync;
 pub mod tin_match;
 

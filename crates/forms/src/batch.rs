@@ -86,6 +86,9 @@ pub enum BatchError {
     Duplicate(String),
     #[error("user token {0:?} cannot be used as a file name")]
     BadToken(String),
+    /// The source of the statements failed part way; nothing was replaced.
+    #[error("reading the recipients failed: {0}")]
+    Source(String),
 }
 
 /// A user token as a file name: letters, digits, `-`, `_`, `.` only, not starting with `.`.
@@ -100,7 +103,7 @@ fn file_stem(token: &str) -> Option<&str> {
 }
 
 /// Writes every statement from `items` (see the module doc). `progress` is called with the
-/// number written so far.
+/// number written so far. An `Err` item (the source failed) stops the run and replaces nothing.
 pub fn write_statements<I>(
     items: I,
     run: &StatementRun,
@@ -110,7 +113,7 @@ pub fn write_statements<I>(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<BatchReport, BatchError>
 where
-    I: Iterator<Item = AnyStatement> + Send,
+    I: Iterator<Item = Result<AnyStatement, String>> + Send,
 {
     let io = |source: std::io::Error| BatchError::Io {
         dir: opts.dir.display().to_string(),
@@ -150,6 +153,15 @@ where
                     }
                     let next = source.lock().ok().and_then(|mut s| s.next());
                     let Some((index, item)) = next else { return };
+                    let item = match item {
+                        Ok(item) => item,
+                        Err(e) => {
+                            if let Ok(mut f) = failure.lock() {
+                                f.get_or_insert(BatchError::Source(e));
+                            }
+                            return;
+                        }
+                    };
                     let result = one(&item, staging.path(), run, layout, fonts);
                     match result {
                         Ok((page, missing, n)) => {

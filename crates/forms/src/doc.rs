@@ -272,6 +272,11 @@ impl<'f> Canvas<'f> {
     /// A watermark, placed before everything else so it sits underneath.
     pub fn watermark(&mut self, text: &str, size: i64) {
         let text = self.resolve(text, Style::Bold);
+        // Shrink to fit the page's diagonal line at the renderer's angle (35°: cos 0.819,
+        // sin 0.574), with a margin, so the mark never runs off the page.
+        let room = (self.page.width * 1000 / 819).min(self.page.height * 1000 / 574) * 8 / 10;
+        let w = self.fonts.width(&text, Style::Bold, size).max(1);
+        let size = if w > room { size * room / w } else { size };
         self.page.items.insert(0, Item::Watermark { text, size });
     }
 }

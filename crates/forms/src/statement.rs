@@ -635,7 +635,7 @@ pub fn layout_1042_s(
     c.text(
         right,
         sub_y,
-        l.sizes.heading + 1 * PT,
+        l.sizes.heading + PT,
         Style::Bold,
         Align::Right,
         &format!("{} {}", l.label("copy"), l.label("copy_for")),

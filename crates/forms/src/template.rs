@@ -385,7 +385,7 @@ mod tests {
     fn embedded_templates_parse() {
         for kind in [Kind::Statement1099Nec, Kind::Statement1042S, Kind::Packet] {
             let l = Layout::embedded(kind);
-            assert_eq!((l.width, l.height).0.min(l.height), l.width.min(l.height));
+            assert_eq!(l.width.min(l.height), 612 * PT, "Letter by default: {kind:?}");
             assert!(!l.labels.is_empty(), "{kind:?}");
         }
         assert!(!Layout::embedded(Kind::Packet).columns.is_empty());

@@ -110,6 +110,14 @@ fn extract(bytes: &[u8]) -> String {
     doc.extract_text(&pages).expect("text extracts")
 }
 
+/// With `MASSPAY_TAX_SAMPLES=DIR`, keeps the rendered PDFs there (to look at with pdftoppm).
+fn keep(name: &str, bytes: &[u8]) {
+    if let Ok(dir) = std::env::var("MASSPAY_TAX_SAMPLES") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(name), bytes).unwrap();
+    }
+}
+
 fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -129,6 +137,7 @@ fn nec_statement_text_extracts_exactly() {
     let (page, missing) = layout_1099_nec(&s, &run(false), &l, &fonts);
     assert!(!missing);
     let bytes = render(&single("t".into(), page), &fonts).unwrap();
+    keep("statement-1099-nec.pdf", &bytes);
     assert!(bytes.len() < 60_000, "subset fonts keep it small: {}", bytes.len());
     let text = squash(&extract(&bytes));
     for want in [
@@ -170,7 +179,9 @@ fn s1042_statement_text() {
     let l = Layout::embedded(Kind::Statement1042S);
     let (page, missing) = layout_1042_s(&s1042("usr_0002", "Ελένη Παπαδοπούλου"), &run(true), &l, &fonts);
     assert!(!missing);
-    let text = squash(&extract(&render(&single("t".into(), page), &fonts).unwrap()));
+    let bytes = render(&single("t".into(), page), &fonts).unwrap();
+    keep("statement-1042-s.pdf", &bytes);
+    let text = squash(&extract(&bytes));
     for want in [
         "Form 1042-S",
         "Copy B for Recipient",
@@ -284,6 +295,7 @@ fn packet_pages_numbers_and_totals() {
     assert!(last.iter().any(|t| t == "60,049.50"), "{last:?}");
     assert!(text[1].iter().any(|t| t == "usr_0002"), "TIN exception listed");
     let bytes = render(&doc, &fonts).unwrap();
+    keep("packet.pdf", &bytes);
     let extracted = squash(&extract(&bytes));
     assert!(extracted.contains(&format!("page {m} of {m}")), "{extracted}");
     assert!(extracted.contains("60,049.50"));
@@ -303,7 +315,7 @@ fn batch_replaces_the_folder_and_reports_unrenderable() {
     let l = Layout::embedded(Kind::Statement1099Nec);
     let items = (0..20).map(|i| {
         let name = if i == 5 { "王芳".to_string() } else { format!("Payee {i}") };
-        AnyStatement::Nec(Box::new(nec(&format!("usr_{i:04}"), &name, dec!(600))))
+        Ok(AnyStatement::Nec(Box::new(nec(&format!("usr_{i:04}"), &name, dec!(600)))))
     });
     let combined = dir.path().join("all.pdf");
     let report = write_statements(
@@ -347,7 +359,7 @@ fn bad_tokens_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let fonts = FontSet::shipped();
     let l = Layout::embedded(Kind::Statement1099Nec);
-    let items = std::iter::once(AnyStatement::Nec(Box::new(nec("../evil", "x", dec!(1)))));
+    let items = std::iter::once(Ok(AnyStatement::Nec(Box::new(nec("../evil", "x", dec!(1))))));
     let err = write_statements(
         items,
         &run(false),
