@@ -13,7 +13,9 @@ use futures_util::TryStreamExt;
 use masspay_tax_forms::batch::{AnyStatement, BatchOptions, write_statements};
 use masspay_tax_forms::fonts::FontSet;
 use masspay_tax_forms::nec::NecRow;
-use masspay_tax_forms::packet::{Exceptions, PacketInfo, WorksheetRow, packet_document, write_packet};
+use masspay_tax_forms::packet::{
+    Exceptions, PacketInfo, WorksheetRow, packet_document, write_packet,
+};
 use masspay_tax_forms::statement::{Statement1099Nec, StatementPayer, StatementRun};
 use masspay_tax_forms::template::{Kind, Layout};
 use masspay_tax_store::{Store, SyncRun};
@@ -25,7 +27,10 @@ use std::sync::Arc;
 /// Whether a sync run's data came from the built-in sandbox (its `source` label says so).
 /// The store will record this directly; until then the label decides.
 pub fn is_sandbox(run: &SyncRun) -> bool {
-    run.source.trim().to_ascii_lowercase().starts_with("sandbox")
+    run.source
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("sandbox")
 }
 
 /// The fonts for this run: the shipped DejaVu Sans, plus `[documents] fallback_font` if set.
@@ -214,7 +219,9 @@ pub async fn statements_1099(
                 if let Ok(mut t) = total.lock() {
                     *t += masspay_tax_rules::round_cents(row.box1);
                 }
-                Ok(AnyStatement::Nec(Box::new(nec_statement(&row, &payer, year))))
+                Ok(AnyStatement::Nec(Box::new(nec_statement(
+                    &row, &payer, year,
+                ))))
             });
             write_statements(items, &statement_run, &layout, &fonts, &opts, &*progress)
         })
@@ -287,7 +294,10 @@ pub fn write_nec_packet(
     let info = PacketInfo {
         form: "1099-NEC".into(),
         tax_year: year,
-        payer: settings.payer().ok().map(|p| StatementPayer::from_payer(&p)),
+        payer: settings
+            .payer()
+            .ok()
+            .map(|p| StatementPayer::from_payer(&p)),
         rules: vec![
             format!(
                 "threshold {} (box 1 at or over it, compared on cents)",

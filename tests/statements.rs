@@ -60,8 +60,16 @@ fn statements_and_packet_on_the_sandbox() {
     let o = run(
         d,
         &[
-            "statements", "1099", "--year", "2025", "--out", "out", "--combined",
-            "out/copy-b.pdf", "--format", "json",
+            "statements",
+            "1099",
+            "--year",
+            "2025",
+            "--out",
+            "out",
+            "--combined",
+            "out/copy-b.pdf",
+            "--format",
+            "json",
         ],
     );
     let s: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
@@ -103,7 +111,9 @@ fn statements_and_packet_on_the_sandbox() {
     // The packet: totals equal the CSV's, page numbers, the exceptions.
     let o = run(
         d,
-        &["report", "1099", "--year", "2025", "--out", "out", "--pdf", "--format", "json"],
+        &[
+            "report", "1099", "--year", "2025", "--out", "out", "--pdf", "--format", "json",
+        ],
     );
     let r: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
     let csv = std::fs::read_to_string(d.join("out/1099-NEC-2025.csv")).unwrap();
@@ -122,14 +132,20 @@ fn statements_and_packet_on_the_sandbox() {
     let grouped = masspay_tax_forms::doc::money(total.parse().unwrap());
     let packet = extract(&d.join("out/1099-NEC-2025.pdf"));
     assert!(packet.contains(&format!("total · {n} payees")), "{packet}");
-    assert!(packet.contains(&grouped), "packet total {grouped} in {packet}");
+    assert!(
+        packet.contains(&grouped),
+        "packet total {grouped} in {packet}"
+    );
     let pages = lopdf::Document::load(d.join("out/1099-NEC-2025.pdf"))
         .unwrap()
         .get_pages()
         .len();
     assert!(packet.contains(&format!("page 1 of {pages}")));
     assert!(packet.contains(&format!("page {pages} of {pages}")));
-    assert!(packet.contains("usr_edge_tin_absent"), "TIN exception listed");
+    assert!(
+        packet.contains("usr_edge_tin_absent"),
+        "TIN exception listed"
+    );
     assert!(packet.contains("Exceptions, tax year 2025"));
     assert!(packet.contains("Zoë Ångström"));
 }
@@ -137,7 +153,10 @@ fn statements_and_packet_on_the_sandbox() {
 #[test]
 fn s1042_statements_say_they_are_not_built_yet() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(dir.path(), &["statements", "1042s", "--year", "2025", "--out", "out"]);
+    let o = run(
+        dir.path(),
+        &["statements", "1042s", "--year", "2025", "--out", "out"],
+    );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("1042-S worksheet"));
     assert!(!dir.path().join("out").exists());

@@ -36,7 +36,10 @@ fn statement(i: usize) -> Statement1099Nec {
         user_token: format!("usr_{i:07}"),
         recipient_name: format!("{} {i}", NAMES[i % NAMES.len()]),
         recipient_name_line2: String::new(),
-        recipient_address: vec![format!("{} Elm St", i % 9999), "Springfield, IL 62701".into()],
+        recipient_address: vec![
+            format!("{} Elm St", i % 9999),
+            "Springfield, IL 62701".into(),
+        ],
         recipient_tin: format!("***-**-{:04}", i % 10_000),
         account_number: format!("usr_{i:07}"),
         box1: Decimal::new(60_000 + (i as i64 * 7919) % 10_000_000, 2),
@@ -100,7 +103,10 @@ fn main() {
     }
     let counts = std::env::var("STATEMENTS_BENCH_COUNTS").unwrap_or_else(|_| "10000,100000".into());
     let exe = std::env::current_exe().expect("own path");
-    for n in counts.split(',').filter_map(|c| c.trim().parse::<usize>().ok()) {
+    for n in counts
+        .split(',')
+        .filter_map(|c| c.trim().parse::<usize>().ok())
+    {
         let status = std::process::Command::new(&exe)
             .arg("--child")
             .arg(n.to_string())

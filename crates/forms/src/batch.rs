@@ -73,10 +73,7 @@ pub struct BatchReport {
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     #[error("writing statements in {dir}: {source}")]
-    Io {
-        dir: String,
-        source: std::io::Error,
-    },
+    Io { dir: String, source: std::io::Error },
     #[error("statement for {user_token}: {source}")]
     Render {
         user_token: String,

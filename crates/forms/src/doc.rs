@@ -317,34 +317,47 @@ pub fn fit_line(
     (out, min)
 }
 
-/// Greedy word wrap; a word longer than the line is broken by characters.
+/// Greedy word wrap; a word longer than the line is broken by characters. Widths are summed
+/// word by word (linear in the text's length).
 pub fn wrap_lines(fonts: &FontSet, text: &str, style: Style, size: i64, width: i64) -> Vec<String> {
+    let space = fonts.width(" ", style, size);
     let mut lines = Vec::new();
     let mut cur = String::new();
+    let mut cur_w = 0;
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let candidate = if cur.is_empty() {
-            word.to_string()
-        } else {
-            format!("{cur} {word}")
-        };
-        if fonts.width(&candidate, style, size) <= width {
-            cur = candidate;
+        let ww = fonts.width(word, style, size);
+        let add = if cur.is_empty() { ww } else { space + ww };
+        if cur_w + add <= width {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            cur_w += add;
             continue;
         }
         if !cur.is_empty() {
             lines.push(std::mem::take(&mut cur));
         }
-        // The word alone: break it if it is wider than the line.
+        if ww <= width {
+            cur.push_str(word);
+            cur_w = ww;
+            continue;
+        }
+        // The word alone is wider than the line: break it by characters.
         let mut piece = String::new();
+        let mut pw = 0;
         for c in word.chars() {
-            piece.push(c);
-            if fonts.width(&piece, style, size) > width && piece.chars().count() > 1 {
-                piece.pop();
+            let mut buf = [0; 4];
+            let cw = fonts.width(c.encode_utf8(&mut buf), style, size);
+            if pw + cw > width && !piece.is_empty() {
                 lines.push(std::mem::take(&mut piece));
-                piece.push(c);
+                pw = 0;
             }
+            piece.push(c);
+            pw += cw;
         }
         cur = piece;
+        cur_w = pw;
     }
     if !cur.is_empty() {
         lines.push(cur);
@@ -402,7 +415,16 @@ mod tests {
         let lines = wrap_lines(&f, "aaa bbb ccc", Style::Regular, 10_000, 45_000);
         assert_eq!(lines, vec!["aaa bbb", "ccc"]);
         let mut c = Canvas::new(&f, 612_000, 792_000);
-        c.wrap(0, 100_000, 60_000, 20_000, 9000, 8000, Style::Regular, &"word ".repeat(40));
+        c.wrap(
+            0,
+            100_000,
+            60_000,
+            20_000,
+            9000,
+            8000,
+            Style::Regular,
+            &"word ".repeat(40),
+        );
         let texts = Document {
             title: String::new(),
             pages: vec![c.finish()],

@@ -298,7 +298,11 @@ mod tests {
         let f = FontSet::shipped();
         let chars: BTreeSet<char> = "Дмитрий Zoë".chars().collect();
         let sub = subset(&f.regular, &chars).unwrap();
-        assert!(sub.original_bytes.len() < 20_000, "{}", sub.original_bytes.len());
+        assert!(
+            sub.original_bytes.len() < 20_000,
+            "{}",
+            sub.original_bytes.len()
+        );
         for c in chars {
             assert!(sub.lookup_glyph_index(u32::from(c)).is_some(), "{c}");
         }

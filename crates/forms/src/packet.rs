@@ -76,8 +76,10 @@ impl Exceptions {
                     .push(row(format!("ZIP now {}", r.zip.trim())));
             }
             if flags.contains(&"ambiguous_tin_type") {
-                e.conflicts
-                    .push(row(format!("TIN type ambiguous (reported as {})", r.tin_type)));
+                e.conflicts.push(row(format!(
+                    "TIN type ambiguous (reported as {})",
+                    r.tin_type
+                )));
             }
         }
         e
@@ -250,8 +252,18 @@ pub fn packet_document(
         let pairs = |v: &[(String, String)]| -> Vec<String> {
             v.iter().map(|(k, v)| format!("{k}: {v}")).collect()
         };
-        section(&mut c, &mut y, l.label("cover_counts"), &pairs(&info.counts));
-        section(&mut c, &mut y, l.label("cover_totals"), &pairs(&info.totals));
+        section(
+            &mut c,
+            &mut y,
+            l.label("cover_counts"),
+            &pairs(&info.counts),
+        );
+        section(
+            &mut c,
+            &mut y,
+            l.label("cover_totals"),
+            &pairs(&info.totals),
+        );
         section(&mut c, &mut y, l.label("cover_sync"), &info.sync);
         section(
             &mut c,
@@ -283,13 +295,27 @@ pub fn packet_document(
             } else {
                 format!("{title} (continued)")
             };
-            c.text(left, top - l.sizes.title, l.sizes.title, Style::Bold, Align::Left, &t);
+            c.text(
+                left,
+                top - l.sizes.title,
+                l.sizes.title,
+                Style::Bold,
+                Align::Left,
+                &t,
+            );
             c
         };
         let mut done = 0;
         let mut c = new_page(done);
         let mut y = top - l.sizes.title - 16 * PT;
-        c.text(left, y, body, Style::Regular, Align::Left, l.label("exceptions_intro"));
+        c.text(
+            left,
+            y,
+            body,
+            Style::Regular,
+            Align::Left,
+            l.label("exceptions_intro"),
+        );
         y -= 18 * PT;
         let none_kyc = vec![ExceptionRow {
             user_token: String::new(),
@@ -306,7 +332,11 @@ pub fn packet_document(
             ),
         ];
         let bottom = l.margin + 8 * PT;
-        let cols = [(0, 150 * PT), (150 * PT, 230 * PT), (380 * PT, width - 380 * PT)];
+        let cols = [
+            (0, 150 * PT),
+            (150 * PT, 230 * PT),
+            (380 * PT, width - 380 * PT),
+        ];
         for (key, list) in sections {
             if y - 3 * ROW_PITCH < bottom {
                 missing |= c.missing_glyphs;
@@ -321,11 +351,26 @@ pub fn packet_document(
                 l.sizes.heading,
                 Style::Bold,
                 Align::Left,
-                &format!("{} ({})", l.label(key), if exceptions.kyc_holds.is_none() && key == "exceptions_kyc" { 0 } else { list.len() }),
+                &format!(
+                    "{} ({})",
+                    l.label(key),
+                    if exceptions.kyc_holds.is_none() && key == "exceptions_kyc" {
+                        0
+                    } else {
+                        list.len()
+                    }
+                ),
             );
             y -= ROW_PITCH + 2 * PT;
             if list.is_empty() {
-                c.text(left + 10 * PT, y, body, Style::Regular, Align::Left, l.label("exceptions_none"));
+                c.text(
+                    left + 10 * PT,
+                    y,
+                    body,
+                    Style::Regular,
+                    Align::Left,
+                    l.label("exceptions_none"),
+                );
                 y -= ROW_PITCH;
             }
             for row in list {
@@ -361,7 +406,8 @@ pub fn packet_document(
     let header_y = top - l.sizes.title - 22 * PT;
     let first_row = header_y - 14 * PT;
     // Room for the rows, the page total, the carried line and the footer.
-    let rows_per_page = (((first_row - (l.margin + 3 * ROW_PITCH + 8 * PT)) / ROW_PITCH).max(1)) as usize;
+    let rows_per_page =
+        (((first_row - (l.margin + 3 * ROW_PITCH + 8 * PT)) / ROW_PITCH).max(1)) as usize;
     let chunks: Vec<&[WorksheetRow]> = if rows.is_empty() {
         vec![&[]]
     } else {
@@ -379,7 +425,16 @@ pub fn packet_document(
     let n_chunks = chunks.len();
     for (k, chunk) in chunks.iter().enumerate() {
         let mut c = Canvas::new(fonts, l.width, l.height);
-        c.fit(left, top - l.sizes.title, width * 2 / 3, l.sizes.title, l.sizes.min, Style::Bold, Align::Left, &title);
+        c.fit(
+            left,
+            top - l.sizes.title,
+            width * 2 / 3,
+            l.sizes.title,
+            l.sizes.min,
+            Style::Bold,
+            Align::Left,
+            &title,
+        );
         if k > 0 {
             c.fit(
                 left + width * 2 / 3,
@@ -398,23 +453,53 @@ pub fn packet_document(
             );
         }
         for (i, col) in l.columns.iter().enumerate() {
-            cell(&mut c, l, spans[i], col.align, header_y, Style::Bold, &col.label);
+            cell(
+                &mut c,
+                l,
+                spans[i],
+                col.align,
+                header_y,
+                Style::Bold,
+                &col.label,
+            );
         }
         c.line(left, header_y - 4 * PT, right, header_y - 4 * PT, 600, 0);
         let (mut page1, mut page4) = (Decimal::ZERO, Decimal::ZERO);
         for (i, r) in chunk.iter().enumerate() {
             let y = first_row - i as i64 * ROW_PITCH;
             if i % 2 == 1 {
-                c.rect(left - 2 * PT, y - 3500, width + 4 * PT, ROW_PITCH, Some(935), None);
+                c.rect(
+                    left - 2 * PT,
+                    y - 3500,
+                    width + 4 * PT,
+                    ROW_PITCH,
+                    Some(935),
+                    None,
+                );
             }
             for (j, col) in l.columns.iter().enumerate() {
-                cell(&mut c, l, spans[j], col.align, y, Style::Regular, &r.cell(&col.key));
+                cell(
+                    &mut c,
+                    l,
+                    spans[j],
+                    col.align,
+                    y,
+                    Style::Regular,
+                    &r.cell(&col.key),
+                );
             }
             page1 += r.box1;
             page4 += r.box4;
         }
         if rows.is_empty() {
-            c.text(left, first_row, body, Style::Regular, Align::Left, l.label("empty"));
+            c.text(
+                left,
+                first_row,
+                body,
+                Style::Regular,
+                Align::Left,
+                l.label("empty"),
+            );
         }
         run1 += page1;
         run4 += page4;
@@ -423,10 +508,27 @@ pub fn packet_document(
         c.line(left, y + 9 * PT, right, y + 9 * PT, 400, 0);
         let last = k + 1 == n_chunks;
         let totals_line = |c: &mut Canvas<'_>, y: i64, label: String, b1: Decimal, b4: Decimal| {
-            c.fit(left, y, spans.first().map_or(width / 3, |s| s.1 * 3), body, l.sizes.min, Style::Bold, Align::Left, &label);
+            c.fit(
+                left,
+                y,
+                spans.first().map_or(width / 3, |s| s.1 * 3),
+                body,
+                l.sizes.min,
+                Style::Bold,
+                Align::Left,
+                &label,
+            );
             for &j in &sums {
                 let v = if l.columns[j].key == "box1" { b1 } else { b4 };
-                cell(c, l, spans[j], ColumnAlign::Right, y, Style::Bold, &money(v));
+                cell(
+                    c,
+                    l,
+                    spans[j],
+                    ColumnAlign::Right,
+                    y,
+                    Style::Bold,
+                    &money(v),
+                );
             }
         };
         totals_line(&mut c, y, l.label("page_total").to_string(), page1, page4);
@@ -436,7 +538,11 @@ pub fn packet_document(
             totals_line(
                 &mut c,
                 y,
-                format!("{} · {n} payee{}", l.label("total"), if n == 1 { "" } else { "s" }),
+                format!(
+                    "{} · {n} payee{}",
+                    l.label("total"),
+                    if n == 1 { "" } else { "s" }
+                ),
                 run1,
                 run4,
             );
@@ -462,7 +568,10 @@ pub fn packet_document(
             l.sizes.min,
             Style::Regular,
             Align::Left,
-            &format!("{} {} · generated {}", info.form, info.tax_year, info.generated),
+            &format!(
+                "{} {} · generated {}",
+                info.form, info.tax_year, info.generated
+            ),
         );
         c.text(
             right,
@@ -528,12 +637,20 @@ fn cell(
         ColumnAlign::Right => Align::Right,
     };
     // Right-aligned text stops short of the column edge, clear of a left-aligned neighbour.
-    let w = if align == Align::Right { span.1 - 5 * PT } else { span.1 };
+    let w = if align == Align::Right {
+        span.1 - 5 * PT
+    } else {
+        span.1
+    };
     c.fit(span.0, y, w, l.sizes.body, l.sizes.min, style, align, text);
 }
 
 /// Renders the packet and writes it to `path` atomically.
-pub fn write_packet(path: &std::path::Path, doc: &Document, fonts: &FontSet) -> std::io::Result<std::path::PathBuf> {
+pub fn write_packet(
+    path: &std::path::Path,
+    doc: &Document,
+    fonts: &FontSet,
+) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     let bytes = crate::render::render(doc, fonts).map_err(std::io::Error::other)?;
     let mut f = crate::atomic::AtomicFile::create(path)?;

@@ -76,11 +76,7 @@ pub fn render(doc: &Document, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
             for item in &page.items {
                 draw(item, page.width, page.height, fonts, &ids, &mut ops);
             }
-            PdfPage::new(
-                Mm::from(pt(page.width)),
-                Mm::from(pt(page.height)),
-                ops,
-            )
+            PdfPage::new(Mm::from(pt(page.width)), Mm::from(pt(page.height)), ops)
         })
         .collect();
     pdf.with_pages(pages);

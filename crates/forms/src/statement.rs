@@ -14,7 +14,7 @@
 //! TIN, the Copy B legend, and the instructions for the recipient; plus a line saying the
 //! statement was generated from the platform's records, and a watermark on sandbox data.
 
-use crate::doc::{Align, Canvas, Document, Page, PT, money};
+use crate::doc::{Align, Canvas, Document, PT, Page, money};
 use crate::fonts::{FontSet, Style};
 use crate::template::Layout;
 use masspay_tax_rules::payer::Payer;
@@ -253,7 +253,16 @@ fn boxed(
             );
             break;
         }
-        c.fit(x + pad, y, w - 2 * pad, size, l.sizes.min, Style::Bold, align, line);
+        c.fit(
+            x + pad,
+            y,
+            w - 2 * pad,
+            size,
+            l.sizes.min,
+            Style::Bold,
+            align,
+            line,
+        );
         y -= pitch;
     }
 }
@@ -292,7 +301,14 @@ fn statement_tail(c: &mut Canvas<'_>, l: &Layout, run: &StatementRun, top: i64, 
         &format!("{} {}", l.label("generated"), run.generated),
     );
     y -= 8 * PT;
-    c.text(left, y, l.sizes.heading, Style::Bold, Align::Left, l.label("instructions_title"));
+    c.text(
+        left,
+        y,
+        l.sizes.heading,
+        Style::Bold,
+        Align::Left,
+        l.label("instructions_title"),
+    );
     let bottom = l.margin + 16 * PT;
     c.wrap(
         left,
@@ -304,7 +320,14 @@ fn statement_tail(c: &mut Canvas<'_>, l: &Layout, run: &StatementRun, top: i64, 
         Style::Regular,
         l.label("instructions"),
     );
-    c.line(left, l.margin + 10 * PT, right, l.margin + 10 * PT, 300, 600);
+    c.line(
+        left,
+        l.margin + 10 * PT,
+        right,
+        l.margin + 10 * PT,
+        300,
+        600,
+    );
     c.fit(
         left,
         l.margin,
@@ -345,7 +368,14 @@ pub fn layout_1099_nec(
 
     // Heading.
     let title_y = top - l.sizes.title;
-    c.text(left, title_y, l.sizes.title, Style::Bold, Align::Left, l.label("form"));
+    c.text(
+        left,
+        title_y,
+        l.sizes.title,
+        Style::Bold,
+        Align::Left,
+        l.label("form"),
+    );
     let form_w = fonts.width(l.label("form"), Style::Bold, l.sizes.title);
     c.fit(
         left + form_w + 8 * PT,
@@ -377,7 +407,14 @@ pub fn layout_1099_nec(
         &format!("{} · {}", l.label("omb"), l.label("department")),
     );
     if s.corrected {
-        c.text(right, sub_y, l.sizes.small, Style::Bold, Align::Right, l.label("corrected"));
+        c.text(
+            right,
+            sub_y,
+            l.sizes.small,
+            Style::Bold,
+            Align::Right,
+            l.label("corrected"),
+        );
     }
 
     // The grid: payer/recipient (left), boxes (middle), Copy B and legend (right).
@@ -392,7 +429,17 @@ pub fn layout_1099_nec(
     payer.extend(s.payer.name_line2.clone());
     payer.extend(s.payer.address_lines.iter().cloned());
     payer.push(s.payer.phone.clone());
-    boxed(&mut c, l, xl, grid_top, wl, h1, l.label("payer"), &payer, Align::Left);
+    boxed(
+        &mut c,
+        l,
+        xl,
+        grid_top,
+        wl,
+        h1,
+        l.label("payer"),
+        &payer,
+        Align::Left,
+    );
     boxed(
         &mut c,
         l,
@@ -404,7 +451,17 @@ pub fn layout_1099_nec(
         &[dollars(s.box1)],
         Align::Right,
     );
-    boxed(&mut c, l, xm, grid_top - h1 / 2, wm, h1 / 2, l.label("box2"), &[], Align::Left);
+    boxed(
+        &mut c,
+        l,
+        xm,
+        grid_top - h1 / 2,
+        wm,
+        h1 / 2,
+        l.label("box2"),
+        &[],
+        Align::Left,
+    );
     checkbox(
         &mut c,
         xm + wm - 11 * PT,
@@ -444,7 +501,17 @@ pub fn layout_1099_nec(
     );
 
     let y2 = grid_top - h1;
-    boxed(&mut c, l, xl, y2, wl / 2, h2, l.label("payer_tin"), &[s.payer.tin.clone()], Align::Left);
+    boxed(
+        &mut c,
+        l,
+        xl,
+        y2,
+        wl / 2,
+        h2,
+        l.label("payer_tin"),
+        &[s.payer.tin.clone()],
+        Align::Left,
+    );
     boxed(
         &mut c,
         l,
@@ -456,15 +523,45 @@ pub fn layout_1099_nec(
         &[s.recipient_tin.clone()],
         Align::Left,
     );
-    boxed(&mut c, l, xm, y2, wm, h2, l.label("box3"), &[dollars(s.box3)], Align::Right);
+    boxed(
+        &mut c,
+        l,
+        xm,
+        y2,
+        wm,
+        h2,
+        l.label("box3"),
+        &[dollars(s.box3)],
+        Align::Right,
+    );
 
     let y3 = y2 - h2;
     let mut names = vec![s.recipient_name.clone()];
     if !s.recipient_name_line2.trim().is_empty() {
         names.push(s.recipient_name_line2.clone());
     }
-    boxed(&mut c, l, xl, y3, wl, h3, l.label("recipient_name"), &names, Align::Left);
-    boxed(&mut c, l, xm, y3, wm, h3, l.label("box4"), &[dollars(s.box4)], Align::Right);
+    boxed(
+        &mut c,
+        l,
+        xl,
+        y3,
+        wl,
+        h3,
+        l.label("recipient_name"),
+        &names,
+        Align::Left,
+    );
+    boxed(
+        &mut c,
+        l,
+        xm,
+        y3,
+        wm,
+        h3,
+        l.label("box4"),
+        &[dollars(s.box4)],
+        Align::Right,
+    );
 
     let y4 = y3 - h3;
     boxed(
@@ -536,8 +633,24 @@ pub fn layout_1099_nec(
         &[s.account_number.clone()],
         Align::Left,
     );
-    boxed(&mut c, l, xl + wa, y5, wl - wa, h5, l.label("second_tin"), &[], Align::Left);
-    checkbox(&mut c, xl + wl - 11 * PT, y5 - h5 + 3 * PT, s.second_tin_notice, l.label("checked"));
+    boxed(
+        &mut c,
+        l,
+        xl + wa,
+        y5,
+        wl - wa,
+        h5,
+        l.label("second_tin"),
+        &[],
+        Align::Left,
+    );
+    checkbox(
+        &mut c,
+        xl + wl - 11 * PT,
+        y5 - h5 + 3 * PT,
+        s.second_tin_notice,
+        l.label("checked"),
+    );
 
     let bottom = y5 - h5;
     c.text(
@@ -548,7 +661,13 @@ pub fn layout_1099_nec(
         Align::Left,
         &format!("{} {}", l.label("form"), l.label("keep")),
     );
-    statement_tail(&mut c, l, run, bottom - l.sizes.small - 10 * PT, &s.user_token);
+    statement_tail(
+        &mut c,
+        l,
+        run,
+        bottom - l.sizes.small - 10 * PT,
+        &s.user_token,
+    );
     let missing = c.missing_glyphs;
     (c.finish(), missing)
 }
@@ -571,7 +690,17 @@ fn grid_row(
         } else {
             width * weight / total
         };
-        boxed(c, l, x, top, w, h, l.label(key), std::slice::from_ref(value), *align);
+        boxed(
+            c,
+            l,
+            x,
+            top,
+            w,
+            h,
+            l.label(key),
+            std::slice::from_ref(value),
+            *align,
+        );
         x += w;
     }
 }
@@ -601,7 +730,14 @@ pub fn layout_1042_s(
     let width = right - left;
     let top = l.height - l.margin;
     let title_y = top - l.sizes.title;
-    c.text(left, title_y, l.sizes.title, Style::Bold, Align::Left, l.label("form"));
+    c.text(
+        left,
+        title_y,
+        l.sizes.title,
+        Style::Bold,
+        Align::Left,
+        l.label("form"),
+    );
     let form_w = fonts.width(l.label("form"), Style::Bold, l.sizes.title);
     c.fit(
         left + form_w + 8 * PT,
@@ -688,11 +824,14 @@ pub fn layout_1042_s(
         vec![
             (
                 "box12d",
-                [Some(s.withholding_agent.name.clone()), s.withholding_agent.name_line2.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" / "),
+                [
+                    Some(s.withholding_agent.name.clone()),
+                    s.withholding_agent.name_line2.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / "),
                 3,
                 lf,
             ),
@@ -713,7 +852,11 @@ pub fn layout_1042_s(
             ),
             (
                 "box12i",
-                s.withholding_agent.address_lines.last().cloned().unwrap_or_default(),
+                s.withholding_agent
+                    .address_lines
+                    .last()
+                    .cloned()
+                    .unwrap_or_default(),
                 1,
                 lf,
             ),

@@ -58,7 +58,9 @@ impl Kind {
             Kind::Statement1099Nec => {
                 include_str!("../../../templates/layouts/statement-1099-nec.toml")
             }
-            Kind::Statement1042S => include_str!("../../../templates/layouts/statement-1042-s.toml"),
+            Kind::Statement1042S => {
+                include_str!("../../../templates/layouts/statement-1042-s.toml")
+            }
             Kind::Packet => include_str!("../../../templates/layouts/packet.toml"),
         }
     }
@@ -142,7 +144,15 @@ struct RawColumn {
     align: Option<Spanned<String>>,
 }
 
-const FONT_KEYS: [&str; 7] = ["title", "heading", "body", "label", "small", "min", "watermark"];
+const FONT_KEYS: [&str; 7] = [
+    "title",
+    "heading",
+    "body",
+    "label",
+    "small",
+    "min",
+    "watermark",
+];
 
 /// Column keys the packet's worksheet knows how to fill.
 pub const WORKSHEET_COLUMNS: [&str; 11] = [
@@ -261,7 +271,10 @@ fn parse(text: &str, file: &str, base: Option<&Layout>) -> Result<Layout, Layout
             margin = points(m.get_ref())
                 .filter(|m| *m <= 144 * PT)
                 .ok_or_else(|| {
-                    err(m.span().start, "margin must be a number of points from 0 to 144".into())
+                    err(
+                        m.span().start,
+                        "margin must be a number of points from 0 to 144".into(),
+                    )
                 })?;
         }
     }
@@ -283,7 +296,10 @@ fn parse(text: &str, file: &str, base: Option<&Layout>) -> Result<Layout, Layout
             let v = points(value.get_ref())
                 .filter(|v| *v >= 3 * PT && *v <= 200 * PT)
                 .ok_or_else(|| {
-                    err(value.span().start, format!("font size {:?} must be 3 to 200 points", key.get_ref()))
+                    err(
+                        value.span().start,
+                        format!("font size {:?} must be 3 to 200 points", key.get_ref()),
+                    )
                 })?;
             let slot = match key.get_ref().as_str() {
                 "title" => &mut sizes.title,
@@ -296,7 +312,10 @@ fn parse(text: &str, file: &str, base: Option<&Layout>) -> Result<Layout, Layout
                 other => {
                     return Err(err(
                         key.span().start,
-                        format!("unknown font size {other:?} (known: {})", FONT_KEYS.join(", ")),
+                        format!(
+                            "unknown font size {other:?} (known: {})",
+                            FONT_KEYS.join(", ")
+                        ),
                     ));
                 }
             };
@@ -333,9 +352,16 @@ fn parse(text: &str, file: &str, base: Option<&Layout>) -> Result<Layout, Layout
                     ));
                 }
                 let width = points(c.width.get_ref()).ok_or_else(|| {
-                    err(c.width.span().start, "column width must be a number of points".into())
+                    err(
+                        c.width.span().start,
+                        "column width must be a number of points".into(),
+                    )
                 })?;
-                let align = match c.align.as_ref().map(|a| (a.get_ref().trim(), a.span().start)) {
+                let align = match c
+                    .align
+                    .as_ref()
+                    .map(|a| (a.get_ref().trim(), a.span().start))
+                {
                     None | Some(("left", _)) => ColumnAlign::Left,
                     Some(("right", _)) => ColumnAlign::Right,
                     Some((other, at)) => {
@@ -385,7 +411,11 @@ mod tests {
     fn embedded_templates_parse() {
         for kind in [Kind::Statement1099Nec, Kind::Statement1042S, Kind::Packet] {
             let l = Layout::embedded(kind);
-            assert_eq!(l.width.min(l.height), 612 * PT, "Letter by default: {kind:?}");
+            assert_eq!(
+                l.width.min(l.height),
+                612 * PT,
+                "Letter by default: {kind:?}"
+            );
             assert!(!l.labels.is_empty(), "{kind:?}");
         }
         assert!(!Layout::embedded(Kind::Packet).columns.is_empty());
@@ -396,8 +426,12 @@ mod tests {
         let e = Layout::parse("[page]\nsize = \"legal\"\n", "x.toml", Kind::Packet).unwrap_err();
         assert_eq!(e.line, 2, "{e}");
         assert!(e.to_string().contains("x.toml line 2"), "{e}");
-        let e = Layout::parse("\n\n[labels]\nbox1x = \"a\"\n", "x.toml", Kind::Statement1099Nec)
-            .unwrap_err();
+        let e = Layout::parse(
+            "\n\n[labels]\nbox1x = \"a\"\n",
+            "x.toml",
+            Kind::Statement1099Nec,
+        )
+        .unwrap_err();
         assert_eq!(e.line, 4, "{e}");
         assert!(e.message.contains("box1x"));
         let e = Layout::parse("[page\n", "x.toml", Kind::Packet).unwrap_err();

@@ -138,7 +138,11 @@ fn nec_statement_text_extracts_exactly() {
     assert!(!missing);
     let bytes = render(&single("t".into(), page), &fonts).unwrap();
     keep("statement-1099-nec.pdf", &bytes);
-    assert!(bytes.len() < 60_000, "subset fonts keep it small: {}", bytes.len());
+    assert!(
+        bytes.len() < 60_000,
+        "subset fonts keep it small: {}",
+        bytes.len()
+    );
     let text = squash(&extract(&bytes));
     for want in [
         "Form 1099-NEC",
@@ -166,10 +170,20 @@ fn nec_statement_text_extracts_exactly() {
 fn statement_models_snapshot() {
     let fonts = FontSet::shipped();
     let l = Layout::embedded(Kind::Statement1099Nec);
-    let (page, _) = layout_1099_nec(&nec("usr_0001", "Zoë Núñez", dec!(600)), &run(true), &l, &fonts);
+    let (page, _) = layout_1099_nec(
+        &nec("usr_0001", "Zoë Núñez", dec!(600)),
+        &run(true),
+        &l,
+        &fonts,
+    );
     insta::assert_yaml_snapshot!("statement_1099_nec_model", page);
     let l = Layout::embedded(Kind::Statement1042S);
-    let (page, _) = layout_1042_s(&s1042("usr_0002", "Ελένη Παπαδοπούλου"), &run(false), &l, &fonts);
+    let (page, _) = layout_1042_s(
+        &s1042("usr_0002", "Ελένη Παπαδοπούλου"),
+        &run(false),
+        &l,
+        &fonts,
+    );
     insta::assert_yaml_snapshot!("statement_1042_s_model", page);
 }
 
@@ -177,7 +191,12 @@ fn statement_models_snapshot() {
 fn s1042_statement_text() {
     let fonts = FontSet::shipped();
     let l = Layout::embedded(Kind::Statement1042S);
-    let (page, missing) = layout_1042_s(&s1042("usr_0002", "Ελένη Παπαδοπούλου"), &run(true), &l, &fonts);
+    let (page, missing) = layout_1042_s(
+        &s1042("usr_0002", "Ελένη Παπαδοπούλου"),
+        &run(true),
+        &l,
+        &fonts,
+    );
     assert!(!missing);
     let bytes = render(&single("t".into(), page), &fonts).unwrap();
     keep("statement-1042-s.pdf", &bytes);
@@ -202,10 +221,14 @@ fn s1042_statement_text() {
 fn unrenderable_names_get_a_visible_mark_and_a_fallback_font_fixes_them() {
     let fonts = FontSet::shipped();
     let l = Layout::embedded(Kind::Statement1099Nec);
-    let (page, missing) = layout_1099_nec(&nec("usr_0003", "王芳", dec!(700)), &run(false), &l, &fonts);
+    let (page, missing) =
+        layout_1099_nec(&nec("usr_0003", "王芳", dec!(700)), &run(false), &l, &fonts);
     assert!(missing);
     let text = extract(&render(&single("t".into(), page), &fonts).unwrap());
-    assert!(text.contains(&format!("{MISSING_MARK}{MISSING_MARK}")), "{text}");
+    assert!(
+        text.contains(&format!("{MISSING_MARK}{MISSING_MARK}")),
+        "{text}"
+    );
     assert!(!text.contains("??"));
 }
 
@@ -216,24 +239,39 @@ fn long_names_fit_their_box() {
     let long = "Maximilian Alexander Featherstonehaugh-Worthington III of the Very Long Company Name Holdings International";
     let mut s = nec("usr_0004", long, dec!(1));
     s.recipient_address = vec![
-        "12345 North Very Long Boulevard Name Extension, Suite 1000, Building C, Rear entrance".into(),
+        "12345 North Very Long Boulevard Name Extension, Suite 1000, Building C, Rear entrance"
+            .into(),
         "San Francisco, CA 94105-1234".into(),
     ];
     let (page, _) = layout_1099_nec(&s, &run(false), &l, &fonts);
     for item in &page.items {
-        if let masspay_tax_forms::doc::Item::Text { x, size, text, style, align, .. } = item {
+        if let masspay_tax_forms::doc::Item::Text {
+            x,
+            size,
+            text,
+            style,
+            align,
+            ..
+        } = item
+        {
             let w = fonts.width(text, *style, *size);
             let (x0, x1) = match align {
                 masspay_tax_forms::doc::Align::Left => (*x, x + w),
                 masspay_tax_forms::doc::Align::Right => (x - w, *x),
                 masspay_tax_forms::doc::Align::Center => (x - w / 2, x + w / 2),
             };
-            assert!(x0 >= l.margin - 1 && x1 <= l.width - l.margin + 1, "{text} overflows");
+            assert!(
+                x0 >= l.margin - 1 && x1 <= l.width - l.margin + 1,
+                "{text} overflows"
+            );
         }
     }
     let texts: Vec<String> = single("t".into(), page).text().remove(0);
     assert!(
-        texts.iter().any(|t| t.starts_with("Maximilian") && t.ends_with('…')) || texts.iter().any(|t| t == long),
+        texts
+            .iter()
+            .any(|t| t.starts_with("Maximilian") && t.ends_with('…'))
+            || texts.iter().any(|t| t == long),
         "{texts:?}"
     );
 }
@@ -241,11 +279,23 @@ fn long_names_fit_their_box() {
 fn nec_row(i: usize) -> NecRow {
     NecRow {
         user_token: format!("usr_{i:04}"),
-        name: if i == 1 { "Дмитрий Петров".into() } else { format!("Payee {i}") },
+        name: if i == 1 {
+            "Дмитрий Петров".into()
+        } else {
+            format!("Payee {i}")
+        },
         business_name: String::new(),
         tin_type: "ssn".into(),
-        tin: if i == 2 { String::new() } else { "***-**-6789".into() },
-        tin_status: if i == 2 { "missing".into() } else { "valid".into() },
+        tin: if i == 2 {
+            String::new()
+        } else {
+            "***-**-6789".into()
+        },
+        tin_status: if i == 2 {
+            "missing".into()
+        } else {
+            "valid".into()
+        },
         box1: Decimal::new(60_000 + i as i64, 2),
         box4: Decimal::ZERO,
         address1: "1 Main St".into(),
@@ -257,7 +307,11 @@ fn nec_row(i: usize) -> NecRow {
         email: String::new(),
         tin_source: "api".into(),
         name_control: String::new(),
-        flags: if i == 3 { "zip_repaired".into() } else { String::new() },
+        flags: if i == 3 {
+            "zip_repaired".into()
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -281,7 +335,8 @@ fn packet_pages_numbers_and_totals() {
     let l = Layout::embedded(Kind::Packet);
     let rows: Vec<NecRow> = (0..100).map(nec_row).collect();
     let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_nec).collect();
-    let (doc, missing) = packet_document(&info(), &Exceptions::from_nec_rows(&rows), &ws, &l, &fonts);
+    let (doc, missing) =
+        packet_document(&info(), &Exceptions::from_nec_rows(&rows), &ws, &l, &fonts);
     assert!(!missing);
     let m = doc.pages.len();
     assert!(m >= 4, "cover, exceptions, worksheet pages: {m}");
@@ -293,15 +348,27 @@ fn packet_pages_numbers_and_totals() {
     let last = text.last().unwrap();
     assert!(last.iter().any(|t| t == "total · 100 payees"), "{last:?}");
     assert!(last.iter().any(|t| t == "60,049.50"), "{last:?}");
-    assert!(text[1].iter().any(|t| t == "usr_0002"), "TIN exception listed");
+    assert!(
+        text[1].iter().any(|t| t == "usr_0002"),
+        "TIN exception listed"
+    );
     let bytes = render(&doc, &fonts).unwrap();
     keep("packet.pdf", &bytes);
     let extracted = squash(&extract(&bytes));
-    assert!(extracted.contains(&format!("page {m} of {m}")), "{extracted}");
+    assert!(
+        extracted.contains(&format!("page {m} of {m}")),
+        "{extracted}"
+    );
     assert!(extracted.contains("60,049.50"));
     assert!(extracted.contains("Дмитрий Петров"));
     let small: Vec<WorksheetRow> = ws.into_iter().take(3).collect();
-    let (doc, _) = packet_document(&info(), &Exceptions::from_nec_rows(&rows[..3]), &small, &l, &fonts);
+    let (doc, _) = packet_document(
+        &info(),
+        &Exceptions::from_nec_rows(&rows[..3]),
+        &small,
+        &l,
+        &fonts,
+    );
     insta::assert_yaml_snapshot!("packet_model", doc);
 }
 
@@ -314,8 +381,16 @@ fn batch_replaces_the_folder_and_reports_unrenderable() {
     let fonts = FontSet::shipped();
     let l = Layout::embedded(Kind::Statement1099Nec);
     let items = (0..20).map(|i| {
-        let name = if i == 5 { "王芳".to_string() } else { format!("Payee {i}") };
-        Ok(AnyStatement::Nec(Box::new(nec(&format!("usr_{i:04}"), &name, dec!(600)))))
+        let name = if i == 5 {
+            "王芳".to_string()
+        } else {
+            format!("Payee {i}")
+        };
+        Ok(AnyStatement::Nec(Box::new(nec(
+            &format!("usr_{i:04}"),
+            &name,
+            dec!(600),
+        ))))
     });
     let combined = dir.path().join("all.pdf");
     let report = write_statements(
@@ -359,7 +434,11 @@ fn bad_tokens_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let fonts = FontSet::shipped();
     let l = Layout::embedded(Kind::Statement1099Nec);
-    let items = std::iter::once(Ok(AnyStatement::Nec(Box::new(nec("../evil", "x", dec!(1))))));
+    let items = std::iter::once(Ok(AnyStatement::Nec(Box::new(nec(
+        "../evil",
+        "x",
+        dec!(1),
+    )))));
     let err = write_statements(
         items,
         &run(false),
