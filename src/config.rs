@@ -46,6 +46,24 @@ struct ConfigFile {
     alerts: AlertSettings,
     #[serde(default)]
     webhooks: WebhookSettings,
+    #[serde(default)]
+    documents: DocumentsSettings,
+}
+
+/// `[documents]`: fonts and layouts for the PDF statements and packet.
+///
+/// ```toml
+/// [documents]
+/// fallback_font = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"  # CJK, Devanagari …
+/// layouts = "my-layouts"   # edited copies of templates/layouts/*.toml
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentsSettings {
+    /// A TTF/OTF font for scripts the shipped DejaVu Sans is not used for.
+    pub fallback_font: Option<PathBuf>,
+    /// A folder with layout templates that replace the built-in ones (same file names).
+    pub layouts: Option<PathBuf>,
 }
 
 /// `[alerts]`: when notices about holds go out.
@@ -221,6 +239,8 @@ pub struct Settings {
     pub payer: PayerSettings,
     /// `[notify]`: the channels every notice goes out on (see [`crate::notify`]).
     pub notify: crate::notify::NotifySettings,
+    /// `[documents]`: fallback font and layout folder.
+    pub documents: DocumentsSettings,
     /// `[alerts]`.
     pub alerts: AlertSettings,
     /// `[webhooks]`.
@@ -263,6 +283,17 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings> {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading config file {}", path.display()))?;
             let mut s = parse(&text).with_context(|| format!("config file {}", path.display()))?;
+            // [documents] paths are relative to the settings file.
+            if let Some(dir) = path.parent() {
+                for p in [&mut s.documents.fallback_font, &mut s.documents.layouts]
+                    .into_iter()
+                    .flatten()
+                {
+                    if p.is_relative() {
+                        *p = dir.join(&*p);
+                    }
+                }
+            }
             s.source = Some(path);
             s
         }
@@ -300,6 +331,7 @@ pub fn parse(text: &str) -> Result<Settings> {
         tin_rules,
         payer: file.payer,
         notify: file.notify,
+        documents: file.documents,
         alerts: file.alerts,
         webhooks: file.webhooks,
         foreign: file.foreign.check()?,

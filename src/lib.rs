@@ -19,6 +19,7 @@ pub mod open;
 pub mod payouts;
 pub mod report;
 pub mod source;
+pub mod statements;
 pub mod sync;
 pub mod taxforms;
 mod taxforms_store;

@@ -92,6 +92,8 @@ enum Command {
     Payouts(commands::payouts::PayoutsCommand),
     #[command(subcommand)]
     Alerts(commands::alerts::AlertsCommand),
+    #[command(subcommand)]
+    Statements(commands::statements::StatementsCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -134,6 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Webhooks(c) => commands::webhooks::run(c, &ctx).await,
         Command::Payouts(c) => commands::payouts::run(c, &ctx).await,
         Command::Alerts(c) => commands::alerts::run(c, &ctx).await,
+        Command::Statements(c) => commands::statements::run(c, &ctx).await,
     }
 }
 

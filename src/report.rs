@@ -233,33 +233,21 @@ pub async fn report_1099(
     let file = nec::finish(writer).context("writing the worksheet")?;
     total.rescale(2);
     let pdf = if pdf {
-        let meta = masspay_tax_forms::pdf::PdfMeta {
-            title: match view.source.watermark() {
-                Some(w) => format!("1099-NEC worksheet, tax year {year} - {w}"),
-                None => format!("1099-NEC worksheet, tax year {year}"),
-            },
-            subtitle: format!(
-                "threshold {}{} · {payees} payees · box 1 total {} · {}",
-                money(&masspay_tax_rules::format_amount(threshold)),
-                if view.threshold_overridden {
-                    " (OVERRIDDEN in the settings file)"
-                } else {
-                    ""
-                },
-                money(&total.to_string()),
-                if unmask { "FULL TINs" } else { "TINs masked" }
-            ),
-            generated: format!(
-                "{} from sync run #{} ({})",
-                chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-                run.id,
-                run.source
-            ),
-        };
-        Some(
-            masspay_tax_forms::pdf::write_nec_pdf(out, year, &pdf_rows, &meta)
-                .context("writing the PDF worksheet")?,
+        // The year-end packet: cover, exceptions, worksheet (src/statements.rs).
+        let path = out.join(masspay_tax_forms::pdf::file_name(year));
+        let (path, _) = crate::statements::write_nec_packet(
+            settings,
+            &run,
+            year,
+            &path,
+            &pdf_rows,
+            threshold,
+            unmask,
+            &statuses,
+            excluded_exempt.len(),
         )
+        .context("writing the PDF packet")?;
+        Some(path)
     } else {
         None
     };

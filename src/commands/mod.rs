@@ -14,6 +14,7 @@ pub mod payouts;
 pub mod report;
 pub mod runs;
 pub mod sandbox;
+pub mod statements;
 pub mod sync;
 pub mod tin_match;
 pub mod webhooks;

@@ -1,0 +1,163 @@
+//! `masspay-tax statements 1099` and the `report 1099 --pdf` packet, end to end on the built-in
+//! sandbox: the PDFs are opened and their text extracted (lopdf, through the embedded font's
+//! /ToUnicode map).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_masspay-tax");
+const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+const PAYER_TOML: &str = "[payer]\nname = \"Acme Payouts Inc\"\ntin = \"12-3456789\"\n\
+    address1 = \"1 Main St\"\ncity = \"Boston\"\nstate = \"MA\"\nzip = \"02108\"\n\
+    phone = \"617-555-0100\"\n";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MASSPAY_TAX_KEY", KEY)
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(o: &Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+fn extract(path: &Path) -> String {
+    let doc = lopdf::Document::load(path).expect("the PDF parses");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).expect("text extracts");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn statements_and_packet_on_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&run(d, &["sync", "--year", "2025"]));
+
+    // Without [payer] nothing is written and the error names the missing TIN.
+    let o = run(d, &["statements", "1099", "--year", "2025", "--out", "out"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("tin is missing"), "{err}");
+    assert!(!d.join("out/1099-NEC-2025").exists());
+
+    std::fs::write(d.join("masspay-tax.toml"), PAYER_TOML).unwrap();
+    // A stale statement from an earlier run must not survive a re-run.
+    std::fs::create_dir_all(d.join("out/1099-NEC-2025")).unwrap();
+    std::fs::write(d.join("out/1099-NEC-2025/usr_gone.pdf"), b"stale").unwrap();
+    let o = run(
+        d,
+        &[
+            "statements",
+            "1099",
+            "--year",
+            "2025",
+            "--out",
+            "out",
+            "--combined",
+            "out/copy-b.pdf",
+            "--format",
+            "json",
+        ],
+    );
+    let s: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    let n = s["statements"].as_u64().unwrap() as usize;
+    assert!(n > 10, "{s}");
+    assert_eq!(s["sandbox"], true);
+    assert!(
+        s["unrenderable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "usr_edge_unicode_wang_fang"),
+        "王芳 cannot be shown without a fallback font, and the run says so: {s}"
+    );
+    let folder = d.join("out/1099-NEC-2025");
+    assert!(!folder.join("usr_gone.pdf").exists());
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), n);
+
+    let zoe = extract(&folder.join("usr_edge_unicode_zoe.pdf"));
+    for want in [
+        "Zoë Ångström",
+        "2,450.50",
+        "12-3456789",
+        "Acme Payouts Inc",
+        "Copy B",
+        "For Recipient",
+        "SANDBOX DATA — NOT FOR FILING",
+    ] {
+        assert!(zoe.contains(want), "missing {want:?} in {zoe}");
+    }
+    let valid = extract(&folder.join("usr_edge_ssn_valid.pdf"));
+    assert!(valid.contains("***-**-8830"), "{valid}");
+    assert!(!valid.contains("524-71-8830"), "recipient TIN truncated");
+    let wang = extract(&folder.join("usr_edge_unicode_wang_fang.pdf"));
+    assert!(wang.contains('\u{FFFD}'), "visible mark, not '?': {wang}");
+    let combined = lopdf::Document::load(d.join("out/copy-b.pdf")).unwrap();
+    assert_eq!(combined.get_pages().len(), n);
+
+    // The packet: totals equal the CSV's, page numbers, the exceptions.
+    let o = run(
+        d,
+        &[
+            "report", "1099", "--year", "2025", "--out", "out", "--pdf", "--format", "json",
+        ],
+    );
+    let r: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    let csv = std::fs::read_to_string(d.join("out/1099-NEC-2025.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let mut cents: i64 = 0;
+    let mut rows = 0;
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let (int, frac) = rec[6].split_once('.').unwrap_or((&rec[6], "00"));
+        cents += int.parse::<i64>().unwrap() * 100 + format!("{frac:0<2}").parse::<i64>().unwrap();
+        rows += 1;
+    }
+    assert_eq!(rows, n, "the statements are the worksheet's payees");
+    let total = format!("{}.{:02}", cents / 100, cents % 100);
+    assert_eq!(r["total_box1"].as_str().unwrap(), total);
+    let grouped = masspay_tax_forms::doc::money(total.parse().unwrap());
+    let packet = extract(&d.join("out/1099-NEC-2025.pdf"));
+    assert!(packet.contains(&format!("total · {n} payees")), "{packet}");
+    assert!(
+        packet.contains(&grouped),
+        "packet total {grouped} in {packet}"
+    );
+    let pages = lopdf::Document::load(d.join("out/1099-NEC-2025.pdf"))
+        .unwrap()
+        .get_pages()
+        .len();
+    assert!(packet.contains(&format!("page 1 of {pages}")));
+    assert!(packet.contains(&format!("page {pages} of {pages}")));
+    assert!(
+        packet.contains("usr_edge_tin_absent"),
+        "TIN exception listed"
+    );
+    assert!(packet.contains("Exceptions, tax year 2025"));
+    assert!(packet.contains("Zoë Ångström"));
+}
+
+#[test]
+fn s1042_statements_say_they_are_not_built_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        &["statements", "1042s", "--year", "2025", "--out", "out"],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1042-S worksheet"));
+    assert!(!dir.path().join("out").exists());
+}
