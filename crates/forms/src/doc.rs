@@ -402,7 +402,7 @@ mod tests {
         let long = "Maximilian Alexander Featherstonehaugh-Worthington III";
         let (t, s) = fit_line(&f, long, Style::Regular, 9000, 6000, 200_000);
         assert_eq!(t, long);
-        assert!(s < 9000 && s >= 6000);
+        assert!((6000..9000).contains(&s));
         let (t, s) = fit_line(&f, long, Style::Regular, 9000, 6000, 80_000);
         assert!(t.ends_with('…'), "{t}");
         assert_eq!(s, 6000);

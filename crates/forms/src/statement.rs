@@ -509,7 +509,7 @@ pub fn layout_1099_nec(
         wl / 2,
         h2,
         l.label("payer_tin"),
-        &[s.payer.tin.clone()],
+        std::slice::from_ref(&s.payer.tin),
         Align::Left,
     );
     boxed(
@@ -520,7 +520,7 @@ pub fn layout_1099_nec(
         wl - wl / 2,
         h2,
         l.label("recipient_tin"),
-        &[s.recipient_tin.clone()],
+        std::slice::from_ref(&s.recipient_tin),
         Align::Left,
     );
     boxed(
@@ -630,7 +630,7 @@ pub fn layout_1099_nec(
         wa,
         h5,
         l.label("account"),
-        &[s.account_number.clone()],
+        std::slice::from_ref(&s.account_number),
         Align::Left,
     );
     boxed(
