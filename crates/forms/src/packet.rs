@@ -246,7 +246,12 @@ pub fn packet_document(
         };
         section(&mut c, &mut y, l.label("cover_payer"), &payer_lines);
         if let Some(p) = &info.payer {
-            section(&mut c, &mut y, l.label("cover_payer_tin"), std::slice::from_ref(&p.tin));
+            section(
+                &mut c,
+                &mut y,
+                l.label("cover_payer_tin"),
+                std::slice::from_ref(&p.tin),
+            );
         }
         section(&mut c, &mut y, l.label("cover_rules"), &info.rules);
         let pairs = |v: &[(String, String)]| -> Vec<String> {
