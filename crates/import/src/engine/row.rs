@@ -1,510 +1,10 @@
-//! Header detection and row validation, shared by every file format.
+//! Checking one row: links, names, TIN, dates, ZIP, exempt codes, duplicates and conflicts.
 
-use crate::cells::{Cell, DateError, clean, echo, parse_date};
-use crate::columns::{Field, column_letter, header_key, match_header};
-use crate::forms::{EntityType, FormType};
-use crate::{
-    ImportError, ImportOptions, ImportResult, MappedColumn, RowProblem, SheetSummary, TaxFormRecord,
-};
-use chrono::NaiveDate;
-use masspay_tax_rules::tin::{TinParseError, TinStatus, TinType, check_tin, parse_tin};
-use std::collections::{HashMap, HashSet};
-
-/// Cell positions (0-based absolute row, column) that hold a formula.
-pub(crate) type Formulas = HashSet<(usize, usize)>;
-
-/// What a reader knows about a sheet beyond its cell values.
-#[derive(Debug, Default)]
-pub(crate) struct SheetExtras {
-    /// Cells holding a formula.
-    pub(crate) formulas: Formulas,
-    /// Hidden columns (0-based), ignored.
-    pub(crate) hidden_columns: HashSet<usize>,
-    /// Cells whose number format shows a 9-digit number's leading zeros (0-based row, column).
-    pub(crate) zero_padded: HashSet<(usize, usize)>,
-    /// Whether the reader knows number formats at all (`.xlsx`); when it does not, a number
-    /// that lost leading zeros cannot be repaired.
-    pub(crate) formats_known: bool,
-}
-
-#[derive(Debug, Clone)]
-struct Column {
-    idx: usize,
-    letter: String,
-    header: String,
-    field: Field,
-}
-
-impl Column {
-    fn label(&self) -> String {
-        format!("{} ({})", self.header, self.letter)
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Layout {
-    columns: Vec<Column>,
-    by_field: HashMap<Field, usize>,
-}
-
-impl Layout {
-    fn col(&self, f: Field) -> Option<&Column> {
-        self.by_field.get(&f).map(|&i| &self.columns[i])
-    }
-}
-
-/// A candidate header row's mapping, with notes about columns that lost a field to a better
-/// match and the overridden fields it holds.
-struct Candidate {
-    layout: Layout,
-    notes: Vec<String>,
-    overridden: HashSet<Field>,
-    /// A field two columns match equally well, with the columns.
-    ambiguous: Option<(Field, Vec<String>)>,
-}
-
-/// Collects records and problems across the sheets of one file.
-pub(crate) struct Importer<'o> {
-    opts: &'o ImportOptions,
-    kind: crate::FileKind,
-    today: NaiveDate,
-    result: ImportResult,
-    /// (field, normalised key) → (sheet, row, TIN) of the first row holding it.
-    seen: HashMap<(Field, String), (String, usize, Option<String>)>,
-    /// Rows that link to one payee with different TINs: groups of (sheet, row).
-    pub(crate) conflicts: Vec<Vec<(String, usize)>>,
-    overrides_found: HashSet<Field>,
-    sheets_looked_at: Vec<String>,
-    /// The first error that refuses the whole file (reported by `finish`).
-    fatal: Option<ImportError>,
-    /// Sheets that could not be read at all.
-    unreadable: Vec<String>,
-}
+use super::*;
 
 impl<'o> Importer<'o> {
-    pub(crate) fn new(opts: &'o ImportOptions, kind: crate::FileKind) -> Self {
-        Importer {
-            opts,
-            kind,
-            today: opts
-                .today
-                .unwrap_or_else(|| chrono::Local::now().date_naive()),
-            result: ImportResult::default(),
-            seen: HashMap::new(),
-            conflicts: Vec::new(),
-            overrides_found: HashSet::new(),
-            sheets_looked_at: Vec::new(),
-            fatal: None,
-            unreadable: Vec::new(),
-        }
-    }
-
-    pub(crate) fn max_sheet_cells(&self) -> u64 {
-        self.opts.max_sheet_cells
-    }
-
-    /// Records a sheet the reader could not read (damaged XML, reader failure).
-    pub(crate) fn unreadable_sheet(&mut self, name: &str, why: String) {
-        self.unreadable.push(format!("sheet {name}: {why}"));
-        self.skip_sheet(name, format!("cannot be read: {why}"));
-    }
-
-    fn fail(&mut self, e: ImportError) {
-        if self.fatal.is_none() {
-            self.fatal = Some(e);
-        }
-    }
-
-    pub(crate) fn note(&mut self, s: String) {
-        self.result.notes.push(s);
-    }
-
-    /// Records a sheet that was not read at all (hidden, chart, unreadable).
-    pub(crate) fn skip_sheet(&mut self, name: &str, why: String) {
-        self.note(format!("sheet {name}: skipped ({why})"));
-        self.result.sheets.push(SheetSummary {
-            name: name.to_string(),
-            header_row: None,
-            columns: Vec::new(),
-            rows: 0,
-            imported: 0,
-            rejected: 0,
-            skipped: Some(why),
-        });
-    }
-
-    pub(crate) fn finish(mut self) -> Result<ImportResult, ImportError> {
-        if let Some(e) = self.fatal.take() {
-            return Err(e);
-        }
-        if self.result.sheets.iter().all(|s| s.header_row.is_none()) && !self.unreadable.is_empty()
-        {
-            return Err(ImportError::Damaged {
-                kind: self.kind,
-                reason: self.unreadable.join("; "),
-            });
-        }
-        if self.result.sheets.iter().all(|s| s.header_row.is_none()) {
-            return Err(ImportError::NoHeaderRow {
-                sheets: self.sheets_looked_at,
-                scanned: self.opts.header_scan_rows,
-            });
-        }
-        for (field, header) in self.opts.columns.overrides() {
-            if !self.overrides_found.contains(&field) {
-                return Err(ImportError::MappedColumnNotFound {
-                    field,
-                    header: header.to_string(),
-                });
-            }
-        }
-        let read: Vec<String> = self
-            .result
-            .sheets
-            .iter()
-            .filter(|s| s.header_row.is_some())
-            .map(|s| s.name.clone())
-            .collect();
-        if self
-            .result
-            .sheets
-            .iter()
-            .filter(|s| s.header_row.is_some())
-            .all(|s| s.rows == 0)
-        {
-            return Err(ImportError::NoDataRows { sheets: read });
-        }
-        crate::conflicts::resolve(&mut self.result, &self.conflicts);
-        self.result
-            .problems
-            .sort_by_key(|p| (sheet_pos(&self.result.sheets, &p.sheet), p.row));
-        Ok(self.result)
-    }
-
-    /// Reads one sheet: `rows` yields (1-based row number, cells indexed by absolute 0-based
-    /// column), in row order.
-    pub(crate) fn sheet(
-        &mut self,
-        name: &str,
-        rows: impl Iterator<Item = (usize, Vec<Cell>)>,
-        extras: &SheetExtras,
-    ) {
-        self.sheets_looked_at.push(name.to_string());
-        let mut rows = rows.filter(|(_, cells)| !cells.iter().all(Cell::is_blank));
-        let mut head: Vec<(usize, Vec<Cell>)> = Vec::new();
-        for r in rows.by_ref() {
-            head.push(r);
-            if head.len() >= self.opts.header_scan_rows.max(1) {
-                break;
-            }
-        }
-        let Some((hpos, layout)) = self.detect(name, &head, &extras.hidden_columns) else {
-            self.skip_sheet(
-                name,
-                format!(
-                    "no header row with a name column and a user_token, internal_user_id or \
-                     email column in its first {} non-blank rows",
-                    self.opts.header_scan_rows
-                ),
-            );
-            return;
-        };
-        let header_row = head[hpos].0;
-        let head_headers: Vec<String> = head[hpos]
-            .1
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !extras.hidden_columns.contains(i))
-            .filter_map(|(i, c)| {
-                c.header_text()
-                    .map(|h| format!("{h} ({})", column_letter(i)))
-            })
-            .collect();
-        let mut w9_rows = 0usize;
-        let mut summary = SheetSummary {
-            name: name.to_string(),
-            header_row: Some(header_row),
-            columns: layout
-                .columns
-                .iter()
-                .map(|c| MappedColumn {
-                    field: c.field,
-                    header: c.header.clone(),
-                    letter: c.letter.clone(),
-                })
-                .collect(),
-            rows: 0,
-            imported: 0,
-            rejected: 0,
-            skipped: None,
-        };
-        let data = head.into_iter().skip(hpos + 1).chain(rows);
-        for (row, cells) in data {
-            let mapped_blank = layout
-                .columns
-                .iter()
-                .all(|c| cells.get(c.idx).is_none_or(Cell::is_blank));
-            if mapped_blank {
-                continue;
-            }
-            let repeats_header = layout.columns.iter().all(|c| {
-                cells
-                    .get(c.idx)
-                    .and_then(Cell::header_text)
-                    .is_some_and(|t| header_key(&t) == header_key(&c.header))
-            });
-            if repeats_header {
-                self.note(format!(
-                    "sheet {name} row {row}: repeats the header row; skipped"
-                ));
-                continue;
-            }
-            if let Some(text) = footer_text(&cells, &extras.hidden_columns) {
-                self.note(format!(
-                    "sheet {name} row {row}: {} looks like a total or footer line; skipped",
-                    echo(&text).unwrap_or_else(|| "the text".into())
-                ));
-                continue;
-            }
-            summary.rows += 1;
-            let mut ctx = RowCtx {
-                sheet: name,
-                row,
-                layout: &layout,
-                cells: &cells,
-                extras,
-                problems: Vec::new(),
-                warnings: Vec::new(),
-                duplicate_of: None,
-                is_w9: false,
-            };
-            let record = self.validate(&mut ctx);
-            let RowCtx {
-                mut problems,
-                warnings,
-                duplicate_of,
-                is_w9,
-                ..
-            } = ctx;
-            if is_w9 {
-                w9_rows += 1;
-            }
-            if let Some((dsheet, drow)) = duplicate_of {
-                self.note(format!(
-                    "sheet {name} row {row}: the same form as {dsheet} row {drow}; read once"
-                ));
-                summary.rows -= 1;
-                continue;
-            }
-            if problems.is_empty()
-                && let Some(mut rec) = record
-            {
-                rec.warnings = warnings;
-                self.result.records.push(rec);
-                summary.imported += 1;
-            } else {
-                summary.rejected += 1;
-                problems.sort_by_key(|p| {
-                    p.column_letter
-                        .as_ref()
-                        .map(|l| (l.len(), l.clone()))
-                        .unwrap_or_default()
-                });
-                self.result.problems.extend(problems);
-            }
-        }
-        let has_tin_col = [Field::Tin, Field::TinSsn, Field::TinEin]
-            .iter()
-            .any(|f| layout.by_field.contains_key(f));
-        if self.opts.require_tin_column && !has_tin_col && w9_rows > 0 {
-            let headers = head_headers;
-            self.fail(ImportError::NoTinColumn {
-                sheet: name.to_string(),
-                headers,
-            });
-        }
-        self.result.sheets.push(summary);
-    }
-
-    /// Finds the header row among `head`; returns its index and the column layout.
-    fn detect(
-        &mut self,
-        sheet: &str,
-        head: &[(usize, Vec<Cell>)],
-        hidden: &HashSet<usize>,
-    ) -> Option<(usize, Layout)> {
-        let mut best: Option<(usize, usize, Candidate)> = None;
-        for (i, (_, cells)) in head.iter().enumerate() {
-            let cand = self.layout_of(cells, hidden);
-            let layout = &cand.layout;
-            let has = |f| layout.by_field.contains_key(&f);
-            let named = has(Field::LegalName) || (has(Field::FirstName) && has(Field::LastName));
-            let linked = has(Field::UserToken) || has(Field::InternalUserId) || has(Field::Email);
-            if !(named && linked) {
-                continue;
-            }
-            let score = layout.columns.len();
-            if best.as_ref().is_none_or(|b| score > b.1) {
-                best = Some((i, score, cand));
-            }
-        }
-        let (
-            i,
-            _,
-            Candidate {
-                layout,
-                notes,
-                overridden,
-                ambiguous,
-            },
-        ) = best?;
-        for n in notes {
-            self.note(format!("sheet {sheet}: {n}"));
-        }
-        if let Some((field, columns)) = ambiguous {
-            self.fail(ImportError::AmbiguousColumns {
-                sheet: sheet.to_string(),
-                field,
-                columns,
-            });
-        }
-        let hidden_headers: Vec<String> = head[i]
-            .1
-            .iter()
-            .enumerate()
-            .filter(|(idx, c)| hidden.contains(idx) && !c.is_blank())
-            .filter_map(|(idx, c)| {
-                c.header_text()
-                    .map(|h| format!("{h} ({})", column_letter(idx)))
-            })
-            .collect();
-        if !hidden_headers.is_empty() {
-            self.note(format!(
-                "sheet {sheet}: hidden columns ignored: {}",
-                hidden_headers.join(", ")
-            ));
-        }
-        self.overrides_found.extend(overridden);
-        let header_cells = &head[i].1;
-        let unused: Vec<String> = header_cells
-            .iter()
-            .enumerate()
-            .filter(|(idx, c)| {
-                !c.is_blank()
-                    && !hidden.contains(idx)
-                    && !layout.columns.iter().any(|col| col.idx == *idx)
-            })
-            .filter_map(|(idx, c)| {
-                c.header_text()
-                    .map(|h| format!("{h} ({})", column_letter(idx)))
-            })
-            .collect();
-        if !unused.is_empty() {
-            self.note(format!(
-                "sheet {sheet}: columns not used: {}",
-                unused.join(", ")
-            ));
-        }
-        if ![Field::Tin, Field::TinSsn, Field::TinEin]
-            .iter()
-            .any(|f| layout.by_field.contains_key(f))
-        {
-            self.note(format!(
-                "sheet {sheet}: no TIN column; the forms are imported without TINs"
-            ));
-        }
-        for (field, header) in self.opts.columns.overrides() {
-            if !layout.by_field.contains_key(&field) {
-                self.note(format!(
-                    "sheet {sheet}: --map {field}={header:?}: no such column on this sheet"
-                ));
-            }
-        }
-        Some((i, layout))
-    }
-
-    /// Maps the cells of a candidate header row.
-    fn layout_of(&self, cells: &[Cell], hidden: &HashSet<usize>) -> Candidate {
-        let map = &self.opts.columns;
-        // field → (rank, column); rank 0 = an override
-        let mut chosen: HashMap<Field, (usize, Column)> = HashMap::new();
-        let mut notes = Vec::new();
-        let mut overridden = HashSet::new();
-        let mut ambiguous: Option<(Field, Vec<String>)> = None;
-        for (idx, cell) in cells.iter().enumerate() {
-            if hidden.contains(&idx) {
-                continue;
-            }
-            let Some(header) = cell.header_text() else {
-                continue;
-            };
-            let (field, rank) = if let Some(f) = map.field_for_header(&header) {
-                overridden.insert(f);
-                (f, 0)
-            } else if let Some((f, rank)) = match_header(&header) {
-                if map.header_for(f).is_some() {
-                    // the override decides this field's column
-                    continue;
-                }
-                (f, rank + 1)
-            } else {
-                continue;
-            };
-            let col = Column {
-                idx,
-                letter: column_letter(idx),
-                header: header.clone(),
-                field,
-            };
-            match chosen.get(&field) {
-                // Two columns equally good for a field (two overrides cannot be: a field is
-                // mapped once): the import cannot choose.
-                Some((r, prev))
-                    if *r > 0
-                        && rank > 0
-                        && crate::columns::is_weak_header(&prev.header)
-                            == crate::columns::is_weak_header(&col.header) =>
-                {
-                    let entry = ambiguous.get_or_insert_with(|| (field, vec![prev.label()]));
-                    if entry.0 == field {
-                        entry.1.push(col.label());
-                    }
-                }
-                Some((r, prev)) if *r <= rank => notes.push(format!(
-                    "column {} also looks like {field}; using column {} (use --map {field}=HEADER to choose)",
-                    col.label(),
-                    prev.label()
-                )),
-                Some((_, prev)) => {
-                    notes.push(format!(
-                        "column {} also looks like {field}; using column {} (use --map {field}=HEADER to choose)",
-                        prev.label(),
-                        col.label()
-                    ));
-                    chosen.insert(field, (rank, col));
-                }
-                None => {
-                    chosen.insert(field, (rank, col));
-                }
-            }
-        }
-        let mut columns: Vec<Column> = chosen.into_values().map(|(_, c)| c).collect();
-        columns.sort_by_key(|c| c.idx);
-        let by_field = columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.field, i))
-            .collect();
-        Candidate {
-            layout: Layout { columns, by_field },
-            notes,
-            overridden,
-            ambiguous,
-        }
-    }
-
     /// Checks one row; the record is only used when no problem was pushed.
-    fn validate(&mut self, ctx: &mut RowCtx<'_>) -> Option<TaxFormRecord> {
+    pub(super) fn validate(&mut self, ctx: &mut RowCtx<'_>) -> Option<TaxFormRecord> {
         // --- link -------------------------------------------------------------------------
         let user_token = ctx.text(Field::UserToken);
         if let Some(t) = &user_token
@@ -842,7 +342,7 @@ impl<'o> Importer<'o> {
     /// One payee, one form: a later row with a link key (user token, internal id, email) of an
     /// earlier row is refused, naming it; when both rows hold different TINs, all the rows
     /// involved are refused (see [`crate::conflicts`]); an identical repeat is read once.
-    fn check_duplicates(
+    pub(super) fn check_duplicates(
         &mut self,
         ctx: &mut RowCtx<'_>,
         keys: [(Field, Option<String>); 3],
@@ -895,7 +395,7 @@ impl<'o> Importer<'o> {
     }
 
     /// The TIN cell: (9 digits if valid, resolved type).
-    fn tin(
+    pub(super) fn tin(
         &self,
         ctx: &mut RowCtx<'_>,
         declared: Option<TinType>,
@@ -1045,126 +545,18 @@ impl<'o> Importer<'o> {
     }
 }
 
-fn sheet_pos(sheets: &[SheetSummary], name: &str) -> usize {
-    sheets
-        .iter()
-        .position(|s| s.name == name)
-        .unwrap_or(usize::MAX)
-}
-
-fn plausible_email(e: &str) -> bool {
-    let Some((local, domain)) = e.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !e.chars().any(char::is_whitespace)
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-}
-
-/// The United States (and its territories, which file W-9s too): the rules crate's residency
-/// table decides codes (`US`, `USA`, `PRI`, ...); the spelled-out names a person types into a
-/// sheet are turned into the code first.
-pub(crate) fn is_us(country: &str) -> bool {
-    use masspay_tax_rules::classify::{Residency, residency};
-    let code = match header_key(country).as_str() {
-        "unitedstates" | "unitedstatesofamerica" | "america" => "USA",
-        "puertorico" => "PRI",
-        "guam" => "GUM",
-        "usvirginislands" | "virginislandsus" => "VIR",
-        "americansamoa" => "ASM",
-        "northernmarianaislands" => "MNP",
-        // alpha-2 territory codes, until the rules crate reads them itself
-        "pr" => "PRI",
-        "gu" => "GUM",
-        "vi" => "VIR",
-        "as" => "ASM",
-        "mp" => "MNP",
-        _ => country,
-    };
-    residency(code) == Residency::Us
-}
-
-/// W-9 line 4 as people write it: `5`, `5 - A corporation`, `(5)`, `Code 5`.
-fn exempt_code_number(text: &str) -> Option<u8> {
-    let t = text.trim();
-    let t = t
-        .strip_prefix("Code")
-        .or_else(|| t.strip_prefix("code"))
-        .unwrap_or(t)
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '(' || c == '#');
-    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
-    let rest = t[digits.len()..].trim_start();
-    let rest_ok = rest.is_empty()
-        || rest.starts_with(['-', '–', ')', ':', '.', ' '])
-        || rest.chars().next().is_some_and(char::is_alphabetic) && digits.is_empty();
-    if digits.is_empty() || digits.len() > 2 || !rest_ok {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// A row that is a total / footer line rather than a form: its only non-blank cell is text
-/// starting with "Total", "Grand total", "Count", "Number of" or "Sum".
-fn footer_text(cells: &[Cell], hidden: &HashSet<usize>) -> Option<String> {
-    let mut filled = cells
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| !hidden.contains(i) && !c.is_blank());
-    let (_, only) = filled.next()?;
-    if filled.next().is_some() {
-        return None;
-    }
-    let Cell::Text(t) = only else { return None };
-    let k = header_key(t);
-    [
-        "total",
-        "grandtotal",
-        "subtotal",
-        "count",
-        "numberof",
-        "sum",
-    ]
-    .iter()
-    .any(|p| k.starts_with(p))
-    .then(|| t.trim().to_string())
-}
-
-/// One row being validated.
-struct RowCtx<'a> {
-    sheet: &'a str,
-    row: usize,
-    layout: &'a Layout,
-    cells: &'a [Cell],
-    extras: &'a SheetExtras,
-    problems: Vec<RowProblem>,
-    warnings: Vec<String>,
-    /// An identical earlier row (the row is then read once).
-    duplicate_of: Option<(String, usize)>,
-    /// The row is a W-9.
-    is_w9: bool,
-}
-
-const NAME_FIELDS: [Field; 4] = [
-    Field::LegalName,
-    Field::FirstName,
-    Field::LastName,
-    Field::BusinessName,
-];
-
 impl RowCtx<'_> {
-    fn cell(&self, f: Field) -> Option<&Cell> {
+    pub(super) fn cell(&self, f: Field) -> Option<&Cell> {
         let col = self.layout.col(f)?;
         self.cells.get(col.idx).filter(|c| !c.is_blank())
     }
 
-    fn present(&self, f: Field) -> bool {
+    pub(super) fn present(&self, f: Field) -> bool {
         self.cell(f).is_some()
     }
 
     /// What a formula cell's cached value is, in words (never the value itself).
-    fn cached_kind(&self, f: Field) -> &'static str {
+    pub(super) fn cached_kind(&self, f: Field) -> &'static str {
         let cell = self.layout.col(f).and_then(|c| self.cells.get(c.idx));
         match cell {
             None | Some(Cell::Empty) => "empty: the file was saved without computed values",
@@ -1179,19 +571,19 @@ impl RowCtx<'_> {
         }
     }
 
-    fn is_formula(&self, f: Field) -> bool {
+    pub(super) fn is_formula(&self, f: Field) -> bool {
         self.layout
             .col(f)
             .is_some_and(|c| self.extras.formulas.contains(&(self.row - 1, c.idx)))
     }
 
-    fn has_problem_for(&self, fields: &[Field]) -> bool {
+    pub(super) fn has_problem_for(&self, fields: &[Field]) -> bool {
         self.problems
             .iter()
             .any(|p| p.field.is_some_and(|f| fields.contains(&f)))
     }
 
-    fn error(&mut self, f: Field, reason: String) {
+    pub(super) fn error(&mut self, f: Field, reason: String) {
         let col = self.layout.col(f);
         self.problems.push(RowProblem {
             sheet: self.sheet.to_string(),
@@ -1203,7 +595,7 @@ impl RowCtx<'_> {
         });
     }
 
-    fn row_error(&mut self, reason: String) {
+    pub(super) fn row_error(&mut self, reason: String) {
         self.problems.push(RowProblem {
             sheet: self.sheet.to_string(),
             row: self.row,
@@ -1214,7 +606,7 @@ impl RowCtx<'_> {
         });
     }
 
-    fn warn(&mut self, f: Field, msg: String) {
+    pub(super) fn warn(&mut self, f: Field, msg: String) {
         match self.layout.col(f) {
             Some(c) => self.warnings.push(format!("{}: {msg}", c.label())),
             None => self.warnings.push(msg),
@@ -1223,7 +615,7 @@ impl RowCtx<'_> {
 
     /// The cell as text (trimmed, control characters replaced); `None` when blank or bad
     /// (bad cells push a problem).
-    fn text(&mut self, f: Field) -> Option<String> {
+    pub(super) fn text(&mut self, f: Field) -> Option<String> {
         let cell = self.cell(f)?.clone();
         let out = match cell {
             Cell::Empty => None,
@@ -1256,7 +648,7 @@ impl RowCtx<'_> {
     }
 
     /// A name cell: like [`Self::text`], but formulas and formula-looking text are errors.
-    fn name(&mut self, f: Field) -> Option<String> {
+    pub(super) fn name(&mut self, f: Field) -> Option<String> {
         if self.is_formula(f) {
             let kind = self.cached_kind(f);
             self.error(
@@ -1285,7 +677,7 @@ impl RowCtx<'_> {
 
     /// A date cell, or text in one of the accepted forms. Values are never quoted (a date of
     /// birth is personal data).
-    fn date(&mut self, f: Field) -> Option<NaiveDate> {
+    pub(super) fn date(&mut self, f: Field) -> Option<NaiveDate> {
         let cell = self.cell(f)?.clone();
         let what = if f == Field::DateOfBirth {
             "date of birth"
@@ -1318,7 +710,7 @@ impl RowCtx<'_> {
 
     /// Like [`Self::date`], but a date that cannot be read is a warning (the field is left
     /// empty): a signature date never blocks a row with a good TIN.
-    fn date_or_warn(&mut self, f: Field) -> Option<NaiveDate> {
+    pub(super) fn date_or_warn(&mut self, f: Field) -> Option<NaiveDate> {
         let before = self.problems.len();
         let d = self.date(f);
         if self.problems.len() > before {
@@ -1331,7 +723,7 @@ impl RowCtx<'_> {
     }
 
     /// The ZIP / postal code; restores leading zeros a number cell dropped (US addresses).
-    fn zip(&mut self, us_address: bool) -> Option<String> {
+    pub(super) fn zip(&mut self, us_address: bool) -> Option<String> {
         use masspay_tax_rules::postal::repair_us_zip;
         let f = Field::Zip;
         if us_address && let Some(Cell::Number { whole: Some(w), .. }) = self.cell(f) {
@@ -1373,27 +765,4 @@ impl RowCtx<'_> {
         }
         Some(t)
     }
-}
-
-/// A share 0-100 as plain decimal text (`40`, `12.5`, `40%`), trailing zeros dropped; `None`
-/// when it is not one.
-fn percent_0_100(text: &str) -> Option<String> {
-    let v = text.trim().trim_end_matches('%').trim();
-    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || int.len() > 3 {
-        return None;
-    }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 4 {
-        return None;
-    }
-    let n: u32 = int.parse().ok()?;
-    let frac = frac.trim_end_matches('0');
-    if n > 100 || (n == 100 && !frac.is_empty()) {
-        return None;
-    }
-    Some(if frac.is_empty() {
-        n.to_string()
-    } else {
-        format!("{n}.{frac}")
-    })
 }
