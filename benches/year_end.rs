@@ -13,6 +13,10 @@
 //! measured around each child (process start to exit); peak RSS is the child's `ru_maxrss` from
 //! `wait4`. End to end is sync + report (wall summed, peak RSS the larger of the two).
 //!
+//! `--recorded` (or `YEAR_END_RECORDED=1`) writes the emulator's tax body for the size to a file
+//! first and has the emulator serve that file byte for byte (`sandbox serve --tax-body FILE`),
+//! so the sync figure is the client's alone: `cargo bench --bench year_end -- 1m --recorded`.
+//!
 //! The binary is the bench-profile build Cargo makes for benches (`CARGO_BIN_EXE_masspay-tax`,
 //! i.e. `target/release/masspay-tax`); `MASSPAY_TAX_BIN` overrides it.
 //!
@@ -143,11 +147,16 @@ struct Emulator {
 }
 
 impl Emulator {
-    fn start(bulk: u64, dir: &Path) -> Emulator {
+    /// Serves `bulk` generated payees, or (`recorded`) the recorded body in that file.
+    fn start(bulk: u64, recorded: Option<&Path>, dir: &Path) -> Emulator {
         let port = free_port();
-        let child = Command::new(bin())
-            .args(["sandbox", "serve", "--port", &port.to_string()])
-            .args(["--payees", &bulk.to_string()])
+        let mut cmd = Command::new(bin());
+        cmd.args(["sandbox", "serve", "--port", &port.to_string()]);
+        match recorded {
+            Some(body) => cmd.args(["--payees", "0", "--tax-body"]).arg(body),
+            None => cmd.args(["--payees", &bulk.to_string()]),
+        };
+        let child = cmd
             .current_dir(dir)
             .env("MASSPAY_TAX_LOG", "warn")
             .stdin(Stdio::null())
@@ -345,7 +354,29 @@ fn run_one(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
         },
         _ => Db::sqlite(dir.path()),
     };
-    let emu = Emulator::start(size, dir.path());
+    let recorded = recorded_mode().then(|| {
+        let body = dir.path().join("tax-body.json");
+        let started = Instant::now();
+        let pop =
+            masspay_emulator::data::Population::new(masspay_emulator::DEFAULT_SEED, size as usize);
+        let mut out = std::io::BufWriter::new(File::create(&body).expect("body file"));
+        let rows = masspay_emulator::write_tax_body(
+            &pop,
+            YEAR,
+            Some(rust_decimal::Decimal::ZERO),
+            &mut out,
+        )
+        .expect("writing the recorded body");
+        out.flush().expect("writing the recorded body");
+        let bytes = std::fs::metadata(&body).map(|m| m.len()).unwrap_or(0);
+        println!(
+            "           (recorded body: {rows} rows, {:.1} MB, written in {:.1} s; served from the file)",
+            bytes as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        );
+        body
+    });
+    let emu = Emulator::start(size, recorded.as_deref(), dir.path());
 
     let sync = run_measured(
         "sync",
@@ -446,6 +477,13 @@ fn run_one(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
             .unwrap_or_else(|| "?".into())
     );
     rows_out.extend(rows);
+}
+
+/// `--recorded` (or `YEAR_END_RECORDED=1`): the emulator serves a body recorded to a file
+/// beforehand, so its own generation cost is not in the sync figure.
+fn recorded_mode() -> bool {
+    std::env::args().any(|a| a == "--recorded")
+        || std::env::var("YEAR_END_RECORDED").is_ok_and(|v| v == "1" || v == "true")
 }
 
 /// The report needs no MassPay source.

@@ -3,10 +3,10 @@
 use anyhow::{Context, Result, bail};
 use futures_util::TryStreamExt;
 use masspay_tax_forms::nec::{self, NecRow};
-use masspay_tax_rules::decision::FormReason;
+use masspay_tax_rules::decision::{FormReason, nec_floor_cents};
 use masspay_tax_rules::name_control;
 use masspay_tax_rules::tin::{TinCheck, TinStatus, TinType};
-use masspay_tax_store::{Store, StoredPayee};
+use masspay_tax_store::{Store, StoredPayee, YearQuery};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -203,7 +203,16 @@ pub async fn report_1099(
     let mut excluded_exempt = Vec::new();
     let mut conflicts = Vec::new();
     let mut pdf_rows = Vec::new();
-    let mut stream = store.year_payees(year, None);
+    // Only the payees a 1099-NEC decision can reach (the rest are below the threshold with
+    // nothing on file: `nec_floor_cents`); the worksheet never reads a date of birth.
+    let mut stream = store.year_payees_where(
+        year,
+        YearQuery {
+            min_cents_unless_on_file: Some(nec_floor_cents(threshold)),
+            skip_date_of_birth: true,
+            ..YearQuery::default()
+        },
+    );
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if let Some(n) = crate::f1042s::conflict_note(&y) {

@@ -30,6 +30,10 @@ pub enum SandboxCommand {
         /// The webhook signing secret (never printed); default MASSPAY_WEBHOOK_SECRET.
         #[arg(long, env = "MASSPAY_WEBHOOK_SECRET", hide_env_values = true)]
         webhook_secret: Option<WebhookSecretArg>,
+        /// Answer every `GET /payout/tax` with this recorded body, byte for byte (benchmarks:
+        /// the emulator's own generation cost stays out of the figures).
+        #[arg(long, value_name = "FILE")]
+        tax_body: Option<std::path::PathBuf>,
     },
 }
 
@@ -61,7 +65,11 @@ pub async fn run(cmd: SandboxCommand, _ctx: &Ctx) -> Result<ExitCode> {
         fault_percent,
         webhook_url,
         webhook_secret,
+        tax_body,
     } = cmd;
+    if let Some(p) = &tax_body {
+        std::fs::metadata(p).with_context(|| format!("the recorded tax body {}", p.display()))?;
+    }
     if webhook_url.is_some() && webhook_secret.is_none() {
         anyhow::bail!("--webhook-url needs --webhook-secret (or MASSPAY_WEBHOOK_SECRET)");
     }
@@ -74,6 +82,7 @@ pub async fn run(cmd: SandboxCommand, _ctx: &Ctx) -> Result<ExitCode> {
         },
         webhook_url: webhook_url.clone(),
         webhook_secret: webhook_secret.map(|s| s.0),
+        recorded_tax_body: tax_body,
         ..Default::default()
     };
     let emu = masspay_emulator::spawn_on(config, port)

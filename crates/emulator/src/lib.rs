@@ -69,6 +69,7 @@ pub mod sim;
 pub mod webhooks;
 
 pub use faults::{FaultConfig, FaultKind, fault_for};
+pub use handlers::write_tax_body;
 pub use json::parse_number_text;
 pub use sim::PayoutClock;
 pub use webhooks::{Delivery, SIGNATURE_HEADER, sign as sign_webhook};
@@ -106,6 +107,10 @@ pub struct EmulatorConfig {
     pub payout_clock: PayoutClock,
     /// Server misbehaviour for client tests.
     pub quirks: Quirks,
+    /// Serve this file, byte for byte, as the body of every `GET /payout/tax` (a recorded
+    /// response, see [`write_tax_body`]), so a benchmark measures the client and not the
+    /// emulator's own generation of the rows.
+    pub recorded_tax_body: Option<std::path::PathBuf>,
 }
 
 /// Server misbehaviour, off by default.
@@ -132,6 +137,7 @@ impl Default for EmulatorConfig {
             webhook_payout_user_token: true,
             payout_clock: PayoutClock::default(),
             quirks: Quirks::default(),
+            recorded_tax_body: None,
         }
     }
 }

@@ -498,10 +498,65 @@ pub fn decide(facts: &PayeeFacts, user: Option<FormOverride>) -> Decision {
     }
 }
 
+/// The 1099-NEC floor of a year, in cents of the rounded amount: a payee below it with no
+/// W-9/W-8 on file, no per-payee override and nothing withheld is never on the 1099-NEC
+/// worksheet, never left off it as exempt and never a residency conflict (all three need a form,
+/// an override or the threshold), so a reader that only needs those payees may skip the rest
+/// before decoding them. It is the threshold itself: [`decide`] compares `>=` on cents.
+/// (The store carries no tax withheld; a store that does must read those payees too.)
+pub fn nec_floor_cents(threshold: Decimal) -> i64 {
+    crate::money::to_cents(threshold).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    /// [`nec_floor_cents`] skips only payees whose decision is "not on the 1099-NEC" without a
+    /// conflict or an exemption, whatever their residency and TIN.
+    #[test]
+    fn below_the_floor_with_nothing_on_file_is_never_on_the_worksheet() {
+        let threshold = dec!(600.00);
+        let floor = nec_floor_cents(threshold);
+        assert_eq!(floor, 60_000);
+        for residency in [
+            Residency::Us,
+            Residency::UsTerritory,
+            Residency::Foreign,
+            Residency::Unknown,
+        ] {
+            for tin_status in [
+                TinStatus::Valid,
+                TinStatus::Invalid,
+                TinStatus::Malformed,
+                TinStatus::Missing,
+            ] {
+                for amount in [dec!(-5), dec!(0), dec!(0.01), dec!(599.99), dec!(599.994)] {
+                    assert!(crate::money::to_cents(amount).unwrap() < floor);
+                    let facts = PayeeFacts {
+                        tin_status,
+                        irs_no_match: true,
+                        ..PayeeFacts::new(residency, amount, threshold)
+                    };
+                    let d = decide(&facts, None);
+                    assert!(!d.reportable_1099(), "{residency:?} {amount}");
+                    assert_ne!(d.reason, FormReason::ExemptPayeeCode);
+                    assert!(
+                        !d.needs_decision || d.reason == FormReason::UnknownCountry,
+                        "{residency:?} {amount}: {:?}",
+                        d.reason
+                    );
+                }
+            }
+        }
+        // At the floor the decision is the threshold's.
+        let d = decide(
+            &PayeeFacts::new(Residency::Us, dec!(599.995), threshold),
+            None,
+        );
+        assert!(d.reportable_1099());
+    }
 
     fn us(amount: Decimal) -> PayeeFacts {
         PayeeFacts::new(Residency::Us, amount, dec!(600.00))

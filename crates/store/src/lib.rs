@@ -30,6 +30,7 @@ pub mod outbox;
 pub mod overrides;
 pub mod payouts;
 mod reads;
+pub use reads::YearQuery;
 pub mod records;
 mod runs;
 mod snapshot;

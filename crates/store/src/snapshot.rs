@@ -390,9 +390,12 @@ impl SnapshotWriter {
             "INSERT INTO payees ({PAYEE_COLS}) SELECT user_token, email, sync_run_id FROM temp.{STAGE} \
              WHERE true ORDER BY rowid{UPSERT_TAIL}"
         ));
+        // In user-token order (each token is in the stage once: sync drops duplicates), so the
+        // primary-key index grows at its end instead of at random pages, and a year read back
+        // in token order (every report) walks the table's pages in order.
         steps.push(format!(
             "INSERT INTO annual_balances ({BAL_COLS}) SELECT {BAL_COLS} FROM temp.{STAGE} \
-             ORDER BY rowid"
+             ORDER BY user_token"
         ));
         steps.extend(rebuild.into_iter().map(|(_, sql)| sql));
         steps.push(format!("DROP TABLE temp.{STAGE}"));

@@ -84,6 +84,7 @@ pub(crate) use payouts::{Saved, commit_payout, get_payout, initiate_payout, user
 pub(crate) use sandbox::{
     add_to_year, sandbox_add, sandbox_advance, sandbox_event, sandbox_upload,
 };
+pub use tax::write_tax_body;
 pub(crate) use tax::{tax, tax_interview};
 pub(crate) use users::{all_history, get_user, user_history, user_lookup};
 

@@ -51,6 +51,9 @@ pub(crate) async fn tax(
             }
         },
     };
+    if let Some(path) = &app.config.recorded_tax_body {
+        return recorded_body(path).await;
+    }
     let dropping = matches!(directive(dir), Directive::Drop);
     let pop = app.pop.clone();
     let end = pop.len();
@@ -149,6 +152,67 @@ pub(crate) async fn tax(
         resp.extensions_mut().insert(PartialBody);
     }
     resp
+}
+
+/// The recorded body, streamed from its file in [`CHUNK_BYTES`] pieces.
+async fn recorded_body(path: &std::path::Path) -> Response {
+    use tokio::io::AsyncReadExt;
+    let file = match tokio::fs::File::open(path).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!("the recorded tax body cannot be read: {e}");
+            return ApiError::internal().into_response();
+        }
+    };
+    let stream = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, io::Error>(Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Writes the body `GET /payout/tax?tax_year=YEAR&amount_threshold=THRESHOLD` answers for the
+/// seeded population (no sandbox additions, no faults): the recording a benchmark serves with
+/// [`crate::EmulatorConfig::recorded_tax_body`]. Returns the rows written.
+pub fn write_tax_body(
+    pop: &Population,
+    year: i32,
+    threshold: Option<Decimal>,
+    out: &mut impl io::Write,
+) -> io::Result<u64> {
+    let mut buf = Vec::with_capacity(CHUNK_BYTES + 1024);
+    buf.push(b'[');
+    let mut rows = 0u64;
+    for pos in 0..pop.len() {
+        let keep = threshold.is_none_or(|t| pop.balance_at(year, pos).is_some_and(|(_, b)| b > t));
+        if keep && let Some(p) = pop.payee_at(year, pos) {
+            if rows > 0 {
+                buf.push(b',');
+            }
+            p.write_tax_json(&mut buf);
+            rows += 1;
+        }
+        if buf.len() >= CHUNK_BYTES {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    buf.push(b']');
+    out.write_all(&buf)?;
+    Ok(rows)
 }
 
 fn percent_encode(s: &str) -> String {
