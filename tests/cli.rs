@@ -496,3 +496,81 @@ fn read_only_commands_create_nothing() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "nothing created: {left:?}");
 }
+
+/// `kill -9` of a real `sync` process at whatever point it has reached (decoding, writing the
+/// new snapshot, committing): the previous snapshot stays whole (the worksheet made from it is
+/// byte-identical), the run of the killed process reads `interrupted` once the next sync starts,
+/// and that sync completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_with_sigkill_leaves_the_previous_snapshot_and_reads_interrupted() {
+    let emu = emulator_with_key(20_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = emu.base_url();
+    let env = api_env(&url);
+    let sync = |dir: &Path| run(dir, &["sync", "--year", "2025", "--format", "json"], &env);
+    let o = sync(dir.path());
+    assert!(o.status.success(), "{:?}", text(&o));
+    let report = |dir: &Path, out: &str| {
+        let o = run(
+            dir,
+            &["report", "1099", "--year", "2025", "--out", out],
+            &[("MASSPAY_TAX_KEY", common::TEST_KEY_HEX)],
+        );
+        assert!(o.status.success(), "{:?}", text(&o));
+        std::fs::read(dir.join(out).join("1099-NEC-2025.csv")).unwrap()
+    };
+    let before = report(dir.path(), "before");
+
+    // Kill the second sync at a few different moments of its life.
+    for delay_ms in [150u64, 600, 1500] {
+        let mut c = Command::new(BIN);
+        c.current_dir(dir.path())
+            .args(["sync", "--year", "2025"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        child.kill().unwrap(); // SIGKILL
+        let _ = child.wait();
+        assert_eq!(
+            report(dir.path(), &format!("after-{delay_ms}")),
+            before,
+            "killed after {delay_ms} ms: the worksheet still comes from the previous snapshot"
+        );
+    }
+
+    let o = sync(dir.path());
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(
+        dir.path(),
+        &["runs", "--year", "2025", "--format", "json"],
+        &[("MASSPAY_TAX_KEY", common::TEST_KEY_HEX)],
+    );
+    let runs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let statuses: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        !statuses.contains(&"running"),
+        "no run stays `running` after the next sync started: {statuses:?}"
+    );
+    eprintln!("run statuses after the kills: {statuses:?}");
+    let completed = statuses.iter().filter(|s| **s == "completed").count();
+    let interrupted = statuses.iter().filter(|s| **s == "interrupted").count();
+    // A kill that landed after the commit leaves a completed run; every other one is interrupted.
+    assert_eq!(completed + interrupted, statuses.len(), "{statuses:?}");
+    assert!(completed >= 2, "{statuses:?}");
+    assert_eq!(
+        report(dir.path(), "final"),
+        before,
+        "same data, same worksheet"
+    );
+}
