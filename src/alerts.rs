@@ -21,6 +21,8 @@ pub struct AlertOptions {
     pub approach: Decimal,
     /// Alert on every crossing, also for payees ready to report.
     pub every_crossing: bool,
+    /// Only these states alert (`None`: all of `approaching`, `crossed`, `w8_missing`).
+    pub states: Option<Vec<String>>,
 }
 
 impl Default for AlertOptions {
@@ -28,8 +30,15 @@ impl Default for AlertOptions {
         AlertOptions {
             approach: Decimal::new(8, 1),
             every_crossing: false,
+            states: None,
         }
     }
+}
+
+/// The tax year a run at `now` is about: the year of its date in UTC. A run decides it once, at
+/// its start, and uses it throughout (a run near midnight on December 31 stays in its year).
+pub fn tax_year_at(now: chrono::DateTime<chrono::Utc>) -> i32 {
+    chrono::Datelike::year(&now)
 }
 
 /// `80%`, `80`, `0.8` → 0.8.
@@ -92,6 +101,36 @@ fn rank(state: &str) -> u8 {
 
 fn key(year: i32, token: &str, state: &str) -> String {
     format!("alert:{year}:{token}:{state}")
+}
+
+/// One run for `year`: the year to date pulled from `source` (a recorded sync run, under the
+/// sync lease; `None`: judge the store's latest sync), then [`evaluate`]. Delivery is the
+/// caller's (the notifier's outbox holds what is due).
+pub async fn run_once(
+    store: &Store,
+    settings: &crate::config::Settings,
+    source: Option<&crate::source::Source>,
+    year: i32,
+    opts: &AlertOptions,
+) -> Result<(AlertSummary, Vec<Alert>)> {
+    settings.thresholds.nec(year)?;
+    if let Some(src) = source {
+        let origin = if src.emulator.is_some() {
+            masspay_tax_store::Origin::Sandbox
+        } else {
+            masspay_tax_store::Origin::masspay(src.client.base_url())
+        };
+        crate::sync::sync_year_with(
+            &src.client,
+            store,
+            &settings.thresholds,
+            year,
+            &crate::sync::SyncOptions::new(&src.label, origin),
+            None,
+        )
+        .await?;
+    }
+    evaluate(store, settings, year, opts).await
 }
 
 /// Judges every payee of the year's latest sync and records the alerts that are due.
@@ -158,6 +197,13 @@ pub async fn evaluate(
             _ => summary.none += 1,
         }
         if state == "none" || (ready && !(opts.every_crossing && state == "crossed")) {
+            continue;
+        }
+        if opts
+            .states
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|s| s == state))
+        {
             continue;
         }
         // New or worse: nothing recorded at this state or a worse one.
