@@ -146,6 +146,10 @@ pub async fn evaluate(
         ..Default::default()
     };
     let mut alerts = Vec::new();
+    // What earlier runs recorded for this year, in one query.
+    let mut seen_keys = store
+        .notice_keys_with_prefix(&format!("alert:{year}:"))
+        .await?;
     let mut payees = store.year_payees(year, None);
     while let Some(p) = payees.try_next().await? {
         summary.payees += 1;
@@ -207,14 +211,10 @@ pub async fn evaluate(
             continue;
         }
         // New or worse: nothing recorded at this state or a worse one.
-        let mut seen = false;
-        for s in ["approaching", "crossed", "w8_missing"] {
-            if (s == state || rank(s) > rank(state) && rank(state) > 0)
-                && store.notice_exists(&key(year, &token, s)).await?
-            {
-                seen = true;
-            }
-        }
+        let seen = ["approaching", "crossed", "w8_missing"].iter().any(|s| {
+            (*s == state || rank(s) > rank(state) && rank(state) > 0)
+                && seen_keys.contains(&key(year, &token, s))
+        });
         if seen {
             continue;
         }
@@ -249,10 +249,12 @@ pub async fn evaluate(
             ),
             fields: serde_json::to_value(&alert)?,
         };
-        if Notifier::record(store, &key(year, &token, state), &notice).await? {
+        let k = key(year, &token, state);
+        if Notifier::record(store, &k, &notice).await? {
             summary.alerts += 1;
             alerts.push(alert);
         }
+        seen_keys.insert(k);
     }
     Ok((summary, alerts))
 }

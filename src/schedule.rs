@@ -94,9 +94,11 @@ impl Schedule {
 }
 
 fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
-    croner::Cron::new(expr)
-        .with_seconds_optional()
-        .parse()
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .year(croner::parser::Year::Disallowed)
+        .build()
+        .parse(expr)
         .map_err(|e| e.to_string())
 }
 

@@ -1,6 +1,7 @@
 //! Notices (threshold alerts, KYC holds, payout flips) through the one notifier: recorded once,
 //! delivered on every channel, retried until a channel accepts them. Both backends.
 
+#[path = "notices/alerts.rs"]
 mod alerts;
 mod common;
 
