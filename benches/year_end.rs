@@ -482,7 +482,14 @@ fn run_alerts(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
             phase,
             tool(&emu, &db, dir.path())
                 .env("MASSPAY_TAX_CONFIG", &config)
-                .args(["alerts", "run", "--year", &YEAR.to_string(), "--format", "json"]),
+                .args([
+                    "alerts",
+                    "run",
+                    "--year",
+                    &YEAR.to_string(),
+                    "--format",
+                    "json",
+                ]),
             dir.path(),
         );
         let v: serde_json::Value = serde_json::from_str(&m.stdout).expect("alerts JSON");
@@ -493,7 +500,11 @@ fn run_alerts(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
             json_i64(summary, "alerts")
         );
         if phase == "alerts-2nd" {
-            assert_eq!(json_i64(summary, "alerts"), 0, "nothing new on the second run");
+            assert_eq!(
+                json_i64(summary, "alerts"),
+                0,
+                "nothing new on the second run"
+            );
         }
         println!(
             "           ({phase}: {payees} payees; {} crossed, {} approaching, {} w8_missing; {} alerts sent)",

@@ -126,15 +126,14 @@ impl SmtpChannel {
         if s.to.is_empty() {
             bail!("[notify.smtp] to: at least one recipient is needed");
         }
-        let to = s
-            .to
-            .iter()
-            .map(|t| {
-                t.trim().parse().map_err(|_| {
-                    anyhow::anyhow!("[notify.smtp] to: {t:?} is not an e-mail address")
+        let to =
+            s.to.iter()
+                .map(|t| {
+                    t.trim().parse().map_err(|_| {
+                        anyhow::anyhow!("[notify.smtp] to: {t:?} is not an e-mail address")
+                    })
                 })
-            })
-            .collect::<Result<Vec<lettre::message::Mailbox>>>()?;
+                .collect::<Result<Vec<lettre::message::Mailbox>>>()?;
         let loopback = is_loopback_host(&host);
         let credentials = match s.username.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -203,7 +202,7 @@ impl SmtpChannel {
         let mut body = String::new();
         for n in notices {
             body.push_str(&n.text);
-            body.push_str("\n");
+            body.push('\n');
             if let Some(map) = n.fields.as_object() {
                 for (k, v) in map {
                     let v = match v {
@@ -255,15 +254,18 @@ pub fn mask_tins(text: &str) -> String {
         let c = chars[i];
         if c.is_ascii_digit() && (i == 0 || !word(chars[i - 1])) {
             let mut j = i;
-            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '-')
-            {
+            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '-') {
                 j += 1;
             }
             // Trailing separators are not part of the number.
             while j > i && !chars[j - 1].is_ascii_digit() {
                 j -= 1;
             }
-            let digits: Vec<char> = chars[i..j].iter().copied().filter(char::is_ascii_digit).collect();
+            let digits: Vec<char> = chars[i..j]
+                .iter()
+                .copied()
+                .filter(char::is_ascii_digit)
+                .collect();
             let bounded = j == chars.len() || !word(chars[j]);
             if digits.len() == 9 && bounded {
                 out.push_str("***-**-");

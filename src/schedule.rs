@@ -186,10 +186,7 @@ where
         let last = last_slot(store, &opts.job).await?.unwrap_or(started);
         let now = Utc::now();
         if schedule.due(last, now).is_some() {
-            match store
-                .try_lease(&opts.lease, &holder, opts.lease_ttl)
-                .await
-            {
+            match store.try_lease(&opts.lease, &holder, opts.lease_ttl).await {
                 Ok(Some(lease)) => {
                     let keeper = store.keep_lease(lease);
                     // Under the lease: another scheduler may have just run this slot.
@@ -231,7 +228,11 @@ where
                 Err(e) => tracing::debug!(error = %e, "lease not taken this time"),
             }
             // Someone else is running: look again shortly.
-            wait(&mut shutdown, Duration::from_millis(200).min(opts.max_sleep)).await;
+            wait(
+                &mut shutdown,
+                Duration::from_millis(200).min(opts.max_sleep),
+            )
+            .await;
             continue;
         }
         let next = schedule.next_after(last.max(now));
@@ -269,7 +270,6 @@ pub fn shutdown_on_signals() -> Result<tokio::sync::watch::Receiver<bool>> {
                 _ = term.recv() => "SIGTERM",
                 _ = int.recv() => "Ctrl-C",
             };
-            tracing::warn!("{which}: stopping after the run in progress");
             eprintln!("{which}: stopping after the run in progress");
             let _ = tx.send(true);
         });

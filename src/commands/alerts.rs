@@ -237,10 +237,7 @@ async fn run_schedule(a: ScheduleArgs, ctx: &Ctx) -> Result<ExitCode> {
                     slot.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     summary_line(&summary),
                     if r.failed() > 0 {
-                        format!(
-                            "; {} deliveries failed (retried next run)",
-                            r.failed()
-                        )
+                        format!("; {} deliveries failed (retried next run)", r.failed())
                     } else {
                         String::new()
                     }

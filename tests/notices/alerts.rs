@@ -129,7 +129,8 @@ async fn year_with_alerts(
     let tins: Vec<String> = store
         .year_payees(year, None)
         .try_filter_map(|p| async move {
-            Ok(p.tin.filter(|t| t.chars().filter(char::is_ascii_digit).count() >= 9))
+            Ok(p.tin
+                .filter(|t| t.chars().filter(char::is_ascii_digit).count() >= 9))
         })
         .try_collect()
         .await
@@ -316,7 +317,12 @@ async fn two_schedulers_run_each_slot_once() {
         let mut seen: Vec<_> = got.iter().map(|(s, _)| *s).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen.len(), got.len(), "a slot ran twice: {got:?} ({})", db.label);
+        assert_eq!(
+            seen.len(),
+            got.len(),
+            "a slot ran twice: {got:?} ({})",
+            db.label
+        );
         assert!(got.len() >= 2, "{got:?}");
         assert!(
             got.len() <= 5,
@@ -357,7 +363,12 @@ async fn two_schedulers_run_each_slot_once() {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         tx.send(true).unwrap();
         let rep = t.await.unwrap().unwrap();
-        assert_eq!(runs.load(Ordering::SeqCst), 1, "one catch-up run ({})", db.label);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "one catch-up run ({})",
+            db.label
+        );
         assert_eq!(rep.ran.len(), 1);
         store.close().await;
         db.cleanup().await;
@@ -428,8 +439,14 @@ async fn sigterm_during_a_run_finishes_it_and_exits_0() {
     let body: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&got).expect("the run finished")).unwrap();
     assert!(!body["notices"].as_array().unwrap().is_empty());
-    assert!(stderr.contains("SIGTERM: stopping after the run in progress"), "{stderr}");
-    assert!(stderr.contains("alerts run: tax year"), "each run is logged: {stderr}");
+    assert!(
+        stderr.contains("SIGTERM: stopping after the run in progress"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("alerts run: tax year"),
+        "each run is logged: {stderr}"
+    );
     assert!(stderr.contains("stopped after 1 run(s)"), "{stderr}");
 }
 
@@ -469,7 +486,8 @@ async fn the_year_boundary_keeps_last_years_alerts() {
     assert_eq!(jan1["summary"]["tax_year"], 2026);
     let new = jan1["alerts"].as_array().unwrap();
     assert!(
-        new.iter().all(|a| a["tax_year"] == 2026 && a["threshold"] == "2000.00"),
+        new.iter()
+            .all(|a| a["tax_year"] == 2026 && a["threshold"] == "2000.00"),
         "{new:?}"
     );
     let w8: Vec<&str> = new
