@@ -22,6 +22,11 @@
 //!
 //! Target (issue): on a 2-core machine, 1,000,000 payees end to end in under 60 s and under
 //! 500 MB peak RSS.
+//!
+//! Alerts mode (issue 12): `cargo bench --bench year_end -- alerts 1m` (or `YEAR_END_MODE=alerts`)
+//! instead runs `masspay-tax alerts run --format json` twice on a fresh store: the first run pulls
+//! the year (a recorded sync) and records and delivers every alert (the worst case: every payee
+//! new), the second is the steady daily run (the year pulled again, nothing new). Same target.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -59,7 +64,7 @@ fn sizes() -> Vec<u64> {
     // `cargo bench` passes `--bench`; any non-flag argument is a size.
     let from_args: Vec<u64> = std::env::args()
         .skip(1)
-        .filter(|a| !a.starts_with('-'))
+        .filter(|a| !a.starts_with('-') && a != "alerts")
         .flat_map(|a| {
             a.split(',')
                 .map(|s| parse_size(s).unwrap_or_else(|| panic!("not a size: {s:?}")))
@@ -486,6 +491,82 @@ fn recorded_mode() -> bool {
         || std::env::var("YEAR_END_RECORDED").is_ok_and(|v| v == "1" || v == "true")
 }
 
+fn alerts_mode() -> bool {
+    std::env::args().skip(1).any(|a| a == "alerts")
+        || std::env::var("YEAR_END_MODE").is_ok_and(|m| m.trim() == "alerts")
+}
+
+/// `alerts run` twice over `size` emulated payees: a first run on a fresh store, then the
+/// steady run.
+fn run_alerts(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
+    let dir = tempfile::Builder::new()
+        .prefix("masspay-tax-bench-")
+        .tempdir()
+        .expect("temp dir");
+    let db = match db_kind {
+        "postgres" => match Db::postgres(size) {
+            Some(db) => db,
+            None => return,
+        },
+        _ => Db::sqlite(dir.path()),
+    };
+    let emu = Emulator::start(size, None, dir.path());
+    // Every notice goes to the stdout channel (discarded with --format json) and is marked sent.
+    let config = dir.path().join("masspay-tax.toml");
+    std::fs::write(&config, "[notify]\nstdout = true\n").expect("config file");
+    let mut rows = Vec::new();
+    for phase in ["alerts-1st", "alerts-2nd"] {
+        let m = run_measured(
+            phase,
+            tool(&emu, &db, dir.path())
+                .env("MASSPAY_TAX_CONFIG", &config)
+                .args([
+                    "alerts",
+                    "run",
+                    "--year",
+                    &YEAR.to_string(),
+                    "--format",
+                    "json",
+                ]),
+            dir.path(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&m.stdout).expect("alerts JSON");
+        let summary = &v["summary"];
+        let payees = json_i64(summary, "payees");
+        assert_eq!(
+            v["alerts"].as_array().map_or(0, Vec::len) as i64,
+            json_i64(summary, "alerts")
+        );
+        if phase == "alerts-2nd" {
+            assert_eq!(
+                json_i64(summary, "alerts"),
+                0,
+                "nothing new on the second run"
+            );
+        }
+        println!(
+            "           ({phase}: {payees} payees; {} crossed, {} approaching, {} w8_missing; {} alerts sent)",
+            json_i64(summary, "crossed"),
+            json_i64(summary, "approaching"),
+            json_i64(summary, "w8_missing"),
+            json_i64(summary, "alerts")
+        );
+        rows.push(Row {
+            payees: size,
+            backend: db.label,
+            phase,
+            wall: m.wall,
+            rss_kb: m.max_rss_kb,
+            cpu: m.cpu,
+            rows: payees,
+        });
+    }
+    for row in &rows {
+        print_row(row);
+    }
+    rows_out.extend(rows);
+}
+
 /// The report needs no MassPay source.
 fn tool_no_source(db: &Db, dir: &Path) -> Command {
     let mut c = Command::new(bin());
@@ -513,7 +594,12 @@ fn main() {
         backends.push("postgres");
     }
     println!(
-        "year_end: sync + report 1099 for tax year {YEAR} over loopback; binary {}; {} CPUs",
+        "year_end: {} for tax year {YEAR} over loopback; binary {}; {} CPUs",
+        if alerts_mode() {
+            "alerts run (fresh store, then steady)"
+        } else {
+            "sync + report 1099"
+        },
         bin.display(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
@@ -521,22 +607,27 @@ fn main() {
         "{:>9}  {:<8}  {:<10}  {:>8}  {:>12}  {:>7}  {:>10}",
         "payees", "store", "phase", "wall s", "peak RSS MB", "CPU s", "rows/s"
     );
+    let alerts = alerts_mode();
     let mut all = Vec::new();
     for &size in &sizes {
         for &b in &backends {
-            run_one(size, b, &mut all);
+            if alerts {
+                run_alerts(size, b, &mut all);
+            } else {
+                run_one(size, b, &mut all);
+            }
         }
     }
-    for r in all
-        .iter()
-        .filter(|r| r.payees == TARGET_SIZE && r.phase == "end-to-end")
-    {
+    for r in all.iter().filter(|r| {
+        r.payees == TARGET_SIZE && matches!(r.phase, "end-to-end" | "alerts-1st" | "alerts-2nd")
+    }) {
         let wall = r.wall.as_secs_f64();
         let rss = mb(r.rss_kb);
         println!(
-            "target ({}, {} payees end to end): wall {wall:.1} s {} {TARGET_WALL_S} s, peak RSS {rss:.0} MB {} {TARGET_RSS_MB} MB",
+            "target ({}, {} payees, {}): wall {wall:.1} s {} {TARGET_WALL_S} s, peak RSS {rss:.0} MB {} {TARGET_RSS_MB} MB",
             r.backend,
             r.payees,
+            r.phase,
             if wall < TARGET_WALL_S { "<" } else { "NOT <" },
             if rss < TARGET_RSS_MB { "<" } else { "NOT <" },
         );

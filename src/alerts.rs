@@ -21,6 +21,8 @@ pub struct AlertOptions {
     pub approach: Decimal,
     /// Alert on every crossing, also for payees ready to report.
     pub every_crossing: bool,
+    /// Only these states alert (`None`: all of `approaching`, `crossed`, `w8_missing`).
+    pub states: Option<Vec<String>>,
 }
 
 impl Default for AlertOptions {
@@ -28,8 +30,15 @@ impl Default for AlertOptions {
         AlertOptions {
             approach: Decimal::new(8, 1),
             every_crossing: false,
+            states: None,
         }
     }
+}
+
+/// The tax year a run at `now` is about: the year of its date in UTC. A run decides it once, at
+/// its start, and uses it throughout (a run near midnight on December 31 stays in its year).
+pub fn tax_year_at(now: chrono::DateTime<chrono::Utc>) -> i32 {
+    chrono::Datelike::year(&now)
 }
 
 /// `80%`, `80`, `0.8` → 0.8.
@@ -94,6 +103,36 @@ fn key(year: i32, token: &str, state: &str) -> String {
     format!("alert:{year}:{token}:{state}")
 }
 
+/// One run for `year`: the year to date pulled from `source` (a recorded sync run, under the
+/// sync lease; `None`: judge the store's latest sync), then [`evaluate`]. Delivery is the
+/// caller's (the notifier's outbox holds what is due).
+pub async fn run_once(
+    store: &Store,
+    settings: &crate::config::Settings,
+    source: Option<&crate::source::Source>,
+    year: i32,
+    opts: &AlertOptions,
+) -> Result<(AlertSummary, Vec<Alert>)> {
+    settings.thresholds.nec(year)?;
+    if let Some(src) = source {
+        let origin = if src.emulator.is_some() {
+            masspay_tax_store::Origin::Sandbox
+        } else {
+            masspay_tax_store::Origin::masspay(src.client.base_url())
+        };
+        crate::sync::sync_year_with(
+            &src.client,
+            store,
+            &settings.thresholds,
+            year,
+            &crate::sync::SyncOptions::new(&src.label, origin),
+            None,
+        )
+        .await?;
+    }
+    evaluate(store, settings, year, opts).await
+}
+
 /// Judges every payee of the year's latest sync and records the alerts that are due.
 pub async fn evaluate(
     store: &Store,
@@ -107,6 +146,10 @@ pub async fn evaluate(
         ..Default::default()
     };
     let mut alerts = Vec::new();
+    // What earlier runs recorded for this year, in one query.
+    let mut seen_keys = store
+        .notice_keys_with_prefix(&format!("alert:{year}:"))
+        .await?;
     let mut payees = store.year_payees(year, None);
     while let Some(p) = payees.try_next().await? {
         summary.payees += 1;
@@ -160,15 +203,18 @@ pub async fn evaluate(
         if state == "none" || (ready && !(opts.every_crossing && state == "crossed")) {
             continue;
         }
-        // New or worse: nothing recorded at this state or a worse one.
-        let mut seen = false;
-        for s in ["approaching", "crossed", "w8_missing"] {
-            if (s == state || rank(s) > rank(state) && rank(state) > 0)
-                && store.notice_exists(&key(year, &token, s)).await?
-            {
-                seen = true;
-            }
+        if opts
+            .states
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|s| s == state))
+        {
+            continue;
         }
+        // New or worse: nothing recorded at this state or a worse one.
+        let seen = ["approaching", "crossed", "w8_missing"].iter().any(|s| {
+            (*s == state || rank(s) > rank(state) && rank(state) > 0)
+                && seen_keys.contains(&key(year, &token, s))
+        });
         if seen {
             continue;
         }
@@ -203,10 +249,12 @@ pub async fn evaluate(
             ),
             fields: serde_json::to_value(&alert)?,
         };
-        if Notifier::record(store, &key(year, &token, state), &notice).await? {
+        let k = key(year, &token, state);
+        if Notifier::record(store, &k, &notice).await? {
             summary.alerts += 1;
             alerts.push(alert);
         }
+        seen_keys.insert(k);
     }
     Ok((summary, alerts))
 }

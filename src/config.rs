@@ -66,18 +66,69 @@ pub struct DocumentsSettings {
     pub layouts: Option<PathBuf>,
 }
 
-/// `[alerts]`: when notices about holds go out.
+/// `[alerts]`: threshold alerts (`alerts run` / `alerts schedule`) and when notices about holds
+/// go out. `MASSPAY_TAX_ALERTS_SCHEDULE`, `MASSPAY_TAX_ALERTS_TZ` and
+/// `MASSPAY_TAX_ALERTS_APPROACH` override the file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertSettings {
     /// A "hold older than N days" notice goes out once per hold (default 14).
     pub hold_older_than_days: i64,
+    /// The share of the threshold from which a payee is `approaching` (`--approach` wins).
+    pub approach: Option<String>,
+    /// Alert on every crossing, also of payees ready to report (`--every-crossing`).
+    pub every_crossing: bool,
+    /// Which states alert (default all: `approaching`, `crossed`, `w8_missing`).
+    pub states: Option<Vec<String>>,
+    /// `alerts schedule`'s cron expression when `--cron` is not given (e.g. `"0 7 * * 1-5"`).
+    pub schedule: Option<String>,
+    /// The time zone the schedule is read in (IANA name, default UTC).
+    pub tz: Option<String>,
 }
 
 impl Default for AlertSettings {
     fn default() -> Self {
         AlertSettings {
             hold_older_than_days: 14,
+            approach: None,
+            every_crossing: false,
+            states: None,
+            schedule: None,
+            tz: None,
+        }
+    }
+}
+
+/// The alert states.
+pub const ALERT_STATES: [&str; 3] = ["approaching", "crossed", "w8_missing"];
+
+impl AlertSettings {
+    fn check(&self) -> Result<()> {
+        if let Some(states) = &self.states
+            && let Some(bad) = states.iter().find(|s| !ALERT_STATES.contains(&s.as_str()))
+        {
+            bail!(
+                "[alerts] states: {bad:?} is not a state (the states are {})",
+                ALERT_STATES.join(", ")
+            );
+        }
+        if let Some(a) = &self.approach {
+            crate::alerts::parse_share(a).map_err(|e| anyhow::anyhow!("[alerts] approach: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// `MASSPAY_TAX_ALERTS_SCHEDULE`, `MASSPAY_TAX_ALERTS_TZ`, `MASSPAY_TAX_ALERTS_APPROACH` (a
+/// non-empty value wins over the file).
+fn alerts_env_overrides(a: &mut AlertSettings, env: impl Fn(&str) -> Option<String>) {
+    for (var, slot) in [
+        ("MASSPAY_TAX_ALERTS_SCHEDULE", &mut a.schedule),
+        ("MASSPAY_TAX_ALERTS_TZ", &mut a.tz),
+        ("MASSPAY_TAX_ALERTS_APPROACH", &mut a.approach),
+    ] {
+        if let Some(v) = env(var).filter(|v| !v.trim().is_empty()) {
+            *slot = Some(v.trim().to_string());
         }
     }
 }
@@ -299,6 +350,8 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings> {
         }
     };
     payer_env_overrides(&mut s.payer, |k| std::env::var(k).ok());
+    alerts_env_overrides(&mut s.alerts, |k| std::env::var(k).ok());
+    s.alerts.check().context("MASSPAY_TAX_ALERTS_*")?;
     Ok(s)
 }
 
@@ -326,6 +379,7 @@ pub fn parse(text: &str) -> Result<Settings> {
         }
     };
     let tin_rules = TinRules::from_config(&file.tin.extra_ein_prefixes, policy)?;
+    file.alerts.check()?;
     Ok(Settings {
         thresholds,
         tin_rules,
@@ -437,6 +491,25 @@ mod tests {
             parse("[thresholds.nec]\n2025 = { amount = \"1\", override = \"yes\" }\n").is_err()
         );
         assert!(parse("[thresholds.nec]\n2027 = { override = true }\n").is_err());
+    }
+
+    #[test]
+    fn alerts_section_and_environment() {
+        let mut s = parse(
+            "[alerts]\nschedule = \"0 7 * * 1-5\"\ntz = \"America/New_York\"\napproach = \"75%\"\n\
+             states = [\"crossed\", \"w8_missing\"]\n",
+        )
+        .unwrap();
+        assert_eq!(s.alerts.schedule.as_deref(), Some("0 7 * * 1-5"));
+        assert_eq!(s.alerts.hold_older_than_days, 14);
+        alerts_env_overrides(&mut s.alerts, |k| {
+            (k == "MASSPAY_TAX_ALERTS_SCHEDULE").then(|| "*/5 * * * *".to_string())
+        });
+        assert_eq!(s.alerts.schedule.as_deref(), Some("*/5 * * * *"));
+        assert_eq!(s.alerts.tz.as_deref(), Some("America/New_York"));
+        assert!(parse("[alerts]\nstates = [\"late\"]\n").is_err());
+        assert!(parse("[alerts]\napproach = \"150%\"\n").is_err());
+        assert!(parse("[alerts]\nschedle = \"x\"\n").is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod open;
 pub mod payouts;
 pub mod report;
+pub mod schedule;
 pub mod source;
 pub mod statements;
 pub mod sync;

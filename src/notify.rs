@@ -8,7 +8,11 @@
 //! * `webhook = true`: a POST to `$MASSPAY_TAX_NOTIFY_WEBHOOK_URL` with a Slack-compatible
 //!   `text` plus the structured `notices` (the URL is a secret: never printed);
 //! * `command = ["prog", "arg"]`: the program is run with the notice as JSON on stdin (exit 0:
-//!   delivered).
+//!   delivered);
+//! * `[notify.smtp]`: an e-mail through SMTP (lettre, rustls): STARTTLS (default) or implicit
+//!   TLS, or plain for a relay on this machine; the password comes from
+//!   `$MASSPAY_TAX_SMTP_PASSWORD` only and is never printed. Anything shaped like a full tax ID
+//!   in a message is masked to its last four digits before it leaves.
 //!
 //! `digest = true` sends one message per channel and run, listing every new notice.
 
@@ -22,6 +26,42 @@ use std::time::Duration;
 
 /// The environment variable holding the webhook URL (a secret: it carries a token).
 pub const WEBHOOK_URL_ENV: &str = "MASSPAY_TAX_NOTIFY_WEBHOOK_URL";
+
+/// The environment variable holding the SMTP password (a secret: never in the settings file).
+pub const SMTP_PASSWORD_ENV: &str = "MASSPAY_TAX_SMTP_PASSWORD";
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required), port 587 by default.
+    #[default]
+    Starttls,
+    /// TLS from the first byte ("SMTPS"), port 465 by default.
+    Tls,
+    /// No TLS, port 25 by default: only for a relay on this machine (loopback host).
+    None,
+}
+
+/// `[notify.smtp]`: e-mail through an SMTP server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// The server's host name (checked against its TLS certificate).
+    pub host: String,
+    /// Default: 587 (starttls), 465 (tls), 25 (none).
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// Log in as this user, with the password from `$MASSPAY_TAX_SMTP_PASSWORD`.
+    pub username: Option<String>,
+    /// The sender, e.g. `"masspay-tax <tax-alerts@acme.example>"`.
+    pub from: String,
+    /// The recipients.
+    pub to: Vec<String>,
+    /// Put before every subject line (default `[masspay-tax]`).
+    pub subject_prefix: Option<String>,
+}
 
 /// `[notify]` in the settings file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -38,6 +78,8 @@ pub struct NotifySettings {
     /// One message per channel and run instead of one per notice.
     #[serde(default)]
     pub digest: bool,
+    /// E-mail through SMTP.
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// A notice: what happened, in words and as fields. Never holds a TIN or an upload link.
@@ -57,6 +99,188 @@ pub enum Channel {
     Stdout,
     Webhook { url: String },
     Command { argv: Vec<String> },
+    Smtp(Box<SmtpChannel>),
+}
+
+/// A ready SMTP channel: the transport (holding the credentials) and the addresses.
+#[derive(Clone)]
+pub struct SmtpChannel {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    host: String,
+    from: lettre::message::Mailbox,
+    to: Vec<lettre::message::Mailbox>,
+    subject_prefix: String,
+}
+
+impl SmtpChannel {
+    fn from_settings(s: &SmtpSettings, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::transport::smtp::client::{Tls, TlsParameters};
+        let host = s.host.trim().to_string();
+        if host.is_empty() {
+            bail!("[notify.smtp] host is missing");
+        }
+        let from: lettre::message::Mailbox = s.from.trim().parse().map_err(|_| {
+            anyhow::anyhow!("[notify.smtp] from: {:?} is not an e-mail address", s.from)
+        })?;
+        if s.to.is_empty() {
+            bail!("[notify.smtp] to: at least one recipient is needed");
+        }
+        let to =
+            s.to.iter()
+                .map(|t| {
+                    t.trim().parse().map_err(|_| {
+                        anyhow::anyhow!("[notify.smtp] to: {t:?} is not an e-mail address")
+                    })
+                })
+                .collect::<Result<Vec<lettre::message::Mailbox>>>()?;
+        let loopback = is_loopback_host(&host);
+        let credentials = match s.username.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(user) => {
+                let Some(password) = env(SMTP_PASSWORD_ENV).filter(|p| !p.is_empty()) else {
+                    bail!(
+                        "[notify.smtp] username is set, but {SMTP_PASSWORD_ENV} is not (the \
+                         password comes from the environment only)"
+                    );
+                };
+                Some(Credentials::new(user.to_string(), password))
+            }
+        };
+        let port = s.port.unwrap_or(match s.tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        });
+        let tls = match s.tls {
+            SmtpTls::None => {
+                if !loopback {
+                    bail!(
+                        "[notify.smtp] tls = \"none\" is only for a relay on this machine \
+                         (localhost, 127.0.0.1, ::1); use \"starttls\" or \"tls\" for {host}"
+                    );
+                }
+                Tls::None
+            }
+            mode => {
+                let params = TlsParameters::new(host.clone())
+                    .map_err(|e| anyhow::anyhow!("[notify.smtp] TLS for {host}: {e}"))?;
+                if mode == SmtpTls::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                }
+            }
+        };
+        let mut builder =
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host.clone())
+                .port(port)
+                .tls(tls)
+                .timeout(Some(Duration::from_secs(30)));
+        if let Some(c) = credentials {
+            builder = builder.credentials(c);
+        }
+        Ok(SmtpChannel {
+            transport: builder.build(),
+            host,
+            from,
+            to,
+            subject_prefix: s
+                .subject_prefix
+                .clone()
+                .unwrap_or_else(|| "[masspay-tax]".into()),
+        })
+    }
+
+    /// The message for `notices`: one per notice, or a digest.
+    pub fn message(&self, notices: &[Notice]) -> Result<lettre::Message, String> {
+        let subject = match notices {
+            [one] => one.text.lines().next().unwrap_or("notice").to_string(),
+            many => format!("{} new notices", many.len()),
+        };
+        let subject = mask_tins(&format!("{} {subject}", self.subject_prefix));
+        let mut body = String::new();
+        for n in notices {
+            body.push_str(&n.text);
+            body.push('\n');
+            if let Some(map) = n.fields.as_object() {
+                for (k, v) in map {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    body.push_str(&format!("  {k}: {v}\n"));
+                }
+            }
+            body.push('\n');
+        }
+        let mut m = lettre::Message::builder()
+            .from(self.from.clone())
+            .subject(subject);
+        for t in &self.to {
+            m = m.to(t.clone());
+        }
+        m.header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(mask_tins(&body))
+            .map_err(|e| format!("e-mail: {e}"))
+    }
+
+    async fn send(&self, notices: &[Notice]) -> Result<(), String> {
+        use lettre::AsyncTransport;
+        let m = self.message(notices)?;
+        self.transport
+            .send(m)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("smtp ({}): {e}", self.host))
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Masks anything shaped like a full tax ID (nine digits, alone or as `123-45-6789` /
+/// `12-3456789`) to `***-**-6789`: a notice never carries one, and this makes sure no message does.
+pub fn mask_tins(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() && (i == 0 || !word(chars[i - 1])) {
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '-') {
+                j += 1;
+            }
+            // Trailing separators are not part of the number.
+            while j > i && !chars[j - 1].is_ascii_digit() {
+                j -= 1;
+            }
+            let digits: Vec<char> = chars[i..j]
+                .iter()
+                .copied()
+                .filter(char::is_ascii_digit)
+                .collect();
+            let bounded = j == chars.len() || !word(chars[j]);
+            if digits.len() == 9 && bounded {
+                out.push_str("***-**-");
+                out.extend(&digits[5..]);
+                i = j;
+                continue;
+            }
+            out.extend(&chars[i..j.max(i + 1)]);
+            i = j.max(i + 1);
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 impl std::fmt::Debug for Channel {
@@ -72,6 +296,7 @@ impl Channel {
             Channel::Stdout => "stdout",
             Channel::Webhook { .. } => "webhook",
             Channel::Command { .. } => "command",
+            Channel::Smtp(_) => "smtp",
         }
     }
 }
@@ -124,6 +349,11 @@ impl Notifier {
             channels.push(Channel::Command {
                 argv: s.command.clone(),
             });
+        }
+        if let Some(smtp) = &s.smtp {
+            channels.push(Channel::Smtp(Box::new(SmtpChannel::from_settings(
+                smtp, &env,
+            )?)));
         }
         if s.stdout.unwrap_or(channels.is_empty()) {
             channels.insert(0, Channel::Stdout);
@@ -232,6 +462,7 @@ impl Notifier {
                 .map_err(|e| e.to_string())?;
                 run_command(argv, &input, self.timeout).await
             }
+            Channel::Smtp(smtp) => smtp.send(notices).await,
         }
     }
 }

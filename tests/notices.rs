@@ -1,6 +1,8 @@
 //! Notices (threshold alerts, KYC holds, payout flips) through the one notifier: recorded once,
 //! delivered on every channel, retried until a channel accepts them. Both backends.
 
+#[path = "notices/alerts.rs"]
+mod alerts;
 mod common;
 
 use common::TestDb;
@@ -162,6 +164,7 @@ async fn digest_mode_sends_one_message_and_a_command_gets_json_on_stdin() {
                 format!("cat >> '{}'; echo >> '{}'", sink.display(), sink.display()),
             ],
             digest: true,
+            ..Default::default()
         };
         let url = hook.url.clone();
         let n = Notifier::from_settings(&settings, |_| Some(url.clone())).unwrap();

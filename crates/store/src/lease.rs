@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 /// The lease a sync holds while it runs.
 pub const SYNC_LEASE: &str = "sync";
 
+/// The lease an `alerts` run holds (scheduled or not), so two never run at once.
+pub const ALERTS_LEASE: &str = "alerts";
+
 /// Who holds (or wants) a lease: a unique id plus the process and host, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseHolder {
@@ -276,6 +279,37 @@ impl Store {
                 expires_at_ms,
             },
         ))
+    }
+
+    /// The last slot a scheduled job `job` ran for (RFC 3339, UTC), kept in `meta` so a
+    /// scheduler that was down runs a missed slot once, and two schedulers never run one slot
+    /// twice.
+    pub async fn schedule_last_slot(&self, job: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(format!("schedule:{job}:last_slot"))
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Records `slot` as the last slot `job` ran for; `only_if_absent`: only when none is
+    /// recorded yet (a scheduler's first start).
+    pub async fn set_schedule_last_slot(
+        &self,
+        job: &str,
+        slot: &str,
+        only_if_absent: bool,
+    ) -> Result<(), StoreError> {
+        let sql = if only_if_absent {
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        } else {
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        };
+        sqlx::query(sql)
+            .bind(format!("schedule:{job}:last_slot"))
+            .bind(slot.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Renews `lease` in the background (every third of its ttl) until [`LeaseKeeper::release`]

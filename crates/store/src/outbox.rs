@@ -49,6 +49,28 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Every recorded dedup key that starts with `prefix` (one query, for a run that checks many).
+    pub async fn notice_keys_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        // A key range (index-friendly on both backends): [prefix, prefix with its last char + 1).
+        let mut upper: Vec<char> = prefix.chars().collect();
+        match upper.pop() {
+            Some(last) => upper.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX)),
+            None => upper.push(char::MAX),
+        }
+        let upper: String = upper.into_iter().collect();
+        let keys: Vec<String> = sqlx::query_scalar(
+            "SELECT dedup_key FROM notices WHERE dedup_key >= $1 AND dedup_key < $2",
+        )
+        .bind(prefix.to_string())
+        .bind(upper)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(keys.into_iter().collect())
+    }
+
     /// Notices not yet delivered on `channel`, oldest first. A channel added later gets only the
     /// notices recorded after `since` (RFC 3339) when given, so it does not replay history.
     pub async fn pending_notices(
