@@ -40,6 +40,16 @@ const WATERMARK_DEGREES: f32 = 35.0;
 
 /// Renders the document to PDF bytes.
 pub fn render(doc: &Document, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
+    let mut lo = render_document(doc, fonts)?;
+    let mut out = Vec::new();
+    lo.save_to(&mut out)
+        .map_err(|e| RenderError::Save(e.to_string()))?;
+    Ok(out)
+}
+
+/// Renders the document to a PDF object tree (compressed, not yet serialised): what
+/// [`render`] saves, and what [`crate::combined::CombinedPdf`] appends.
+pub fn render_document(doc: &Document, fonts: &FontSet) -> Result<lopdf::Document, RenderError> {
     // Which characters each face draws, for subsetting.
     let mut used: BTreeMap<Face, BTreeSet<char>> = BTreeMap::new();
     for page in &doc.pages {
@@ -105,10 +115,7 @@ pub fn render(doc: &Document, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
         dict.remove(b"GTS_PDFXVersion");
     }
     lo.compress();
-    let mut out = Vec::new();
-    lo.save_to(&mut out)
-        .map_err(|e| RenderError::Save(e.to_string()))?;
-    Ok(out)
+    Ok(lo)
 }
 
 fn draw(
@@ -249,7 +256,7 @@ fn draw(
 }
 
 /// A stable 32-hex-digit id: two FNV-1a 64 hashes of the document's text.
-fn document_id(doc: &Document) -> String {
+pub fn document_id(doc: &Document) -> String {
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x6c62_272e_07bb_0142;
     let mut feed = |bytes: &[u8]| {
