@@ -1016,10 +1016,11 @@ pub async fn report_1042s(
     let pdf = if pdf {
         // The year-end packet: cover, exceptions, worksheet (src/statements.rs).
         let path = out.join(format!("1042-S-{year}.pdf"));
-        let packet =
-            crate::statements::write_1042s_packet(store, settings, &run, &path, &pdf_rows, &summary)
-                .await
-                .context("writing the PDF packet")?;
+        let packet = crate::statements::write_1042s_packet(
+            store, settings, &run, &path, &pdf_rows, &summary,
+        )
+        .await
+        .context("writing the PDF packet")?;
         Some(packet)
     } else {
         None

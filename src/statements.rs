@@ -12,9 +12,9 @@ use crate::report::{money, nec_row, require_sync};
 use anyhow::{Context, Result};
 use futures_util::TryStreamExt;
 use masspay_tax_forms::batch::{AnyStatement, BatchOptions, write_statements};
+use masspay_tax_forms::f1042s::{F1042sRow, format_rate};
 use masspay_tax_forms::fonts::FontSet;
 use masspay_tax_forms::nec::NecRow;
-use masspay_tax_forms::f1042s::{F1042sRow, format_rate};
 use masspay_tax_forms::packet::{
     ExceptionRow, Exceptions, PacketInfo, WorksheetRow, packet_document, write_packet,
 };
@@ -541,7 +541,10 @@ pub async fn write_1042s_packet(
     let mut counts = vec![
         ("Forms 1042-S".to_string(), s.forms.to_string()),
         ("payees with a form".to_string(), s.payees.to_string()),
-        ("forms with issues".to_string(), s.rows_with_issues.to_string()),
+        (
+            "forms with issues".to_string(),
+            s.rows_with_issues.to_string(),
+        ),
     ];
     for (reason, n) in reasons {
         counts.push((format!("left off: {reason}"), n.to_string()));
@@ -596,7 +599,8 @@ pub async fn write_1042s_packet(
     );
     let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_1042s).collect();
     let (doc, _) = packet_document(&info, &exceptions, &ws, &layout, &fonts);
-    write_packet(path, &doc, &fonts).with_context(|| format!("writing the packet {}", path.display()))
+    write_packet(path, &doc, &fonts)
+        .with_context(|| format!("writing the packet {}", path.display()))
 }
 
 /// The packet `report 1099 --pdf` writes: cover, exceptions, worksheet, at `path`.

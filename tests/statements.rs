@@ -156,7 +156,11 @@ fn cents(s: &str) -> i64 {
 }
 
 fn grouped(cents: i64) -> String {
-    masspay_tax_forms::doc::money(format!("{}.{:02}", cents / 100, cents % 100).parse().unwrap())
+    masspay_tax_forms::doc::money(
+        format!("{}.{:02}", cents / 100, cents % 100)
+            .parse()
+            .unwrap(),
+    )
 }
 
 /// `statements 1042s` and `report 1042s --pdf` on the built-in sandbox (no `[foreign]` setting:
@@ -166,7 +170,10 @@ fn s1042_statements_and_packet_on_the_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(&run(d, &["sync", "--year", "2025"]));
-    let o = run(d, &["statements", "1042s", "--year", "2025", "--out", "out"]);
+    let o = run(
+        d,
+        &["statements", "1042s", "--year", "2025", "--out", "out"],
+    );
     assert!(!o.status.success(), "no [payer]: refused");
     assert!(String::from_utf8_lossy(&o.stderr).contains("tin is missing"));
     assert!(!d.join("out/1042-S-2025").exists());
@@ -199,11 +206,17 @@ fn s1042_statements_and_packet_on_the_sandbox() {
         due += cents(&rec[due_c]);
         forms.push((rec[tok].to_string(), rec[gross_c].to_string()));
     }
-    assert!(forms.len() >= 3, "the sandbox has foreign payees: {forms:?}");
+    assert!(
+        forms.len() >= 3,
+        "the sandbox has foreign payees: {forms:?}"
+    );
     assert_eq!(cents(r["total_gross_income"].as_str().unwrap()), gross);
     let packet_path = d.join("out/1042-S-2025.pdf");
     let packet = extract(&packet_path);
-    let m = lopdf::Document::load(&packet_path).unwrap().get_pages().len();
+    let m = lopdf::Document::load(&packet_path)
+        .unwrap()
+        .get_pages()
+        .len();
     assert!(packet.contains(&format!("page 1 of {m}")), "{packet}");
     assert!(packet.contains(&format!("page {m} of {m}")), "{packet}");
     let n = forms.len();
@@ -211,11 +224,17 @@ fn s1042_statements_and_packet_on_the_sandbox() {
         packet.contains(&format!("total · {n} form")),
         "total line in {packet}"
     );
-    assert!(packet.contains(&grouped(gross)), "gross {gross} in {packet}");
+    assert!(
+        packet.contains(&grouped(gross)),
+        "gross {gross} in {packet}"
+    );
     assert!(packet.contains(&grouped(due)), "tax due {due} in {packet}");
     assert!(packet.contains("1042-S year-end packet, tax year 2025"));
     assert!(packet.contains("Exceptions, tax year 2025"));
-    assert!(packet.contains("NOT SET"), "the presumption is on the cover");
+    assert!(
+        packet.contains("NOT SET"),
+        "the presumption is on the cover"
+    );
     assert!(packet.contains("SANDBOX DATA — NOT FOR FILING"));
 
     // The statements: one file per recipient, exactly the worksheet's payees.

@@ -15,16 +15,15 @@ use crate::combined::CombinedPdf;
 use crate::doc::{Document, Page};
 use crate::fonts::FontSet;
 use crate::render::{RenderError, document_id, render, render_document};
-use std::collections::BTreeMap;
 use crate::statement::{
     Statement1042S, Statement1099Nec, StatementRun, layout_1042_s, layout_1099_nec,
 };
 use crate::template::Layout;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
 
 /// One statement to write.
 #[derive(Debug, Clone)]

@@ -97,7 +97,12 @@ impl CombinedPdf {
         }
         self.pages += pages.len() as u64;
         let skip = [root, info, tree];
-        let max = doc.objects.keys().map(|k| k.0).max().unwrap_or(self.next_id - 1);
+        let max = doc
+            .objects
+            .keys()
+            .map(|k| k.0)
+            .max()
+            .unwrap_or(self.next_id - 1);
         let mut buf = Vec::with_capacity(64 * 1024);
         for n in self.next_id..=max {
             let key = (n, 0);
@@ -123,7 +128,11 @@ impl CombinedPdf {
         let mut kids = self.kids.into_inner().map_err(|e| e.into_error())?;
         let mut xref = self.xref.into_inner().map_err(|e| e.into_error())?;
         let pages_at = self.out.written;
-        write!(self.out, "{PAGES} 0 obj\n<< /Type /Pages /Count {} /Kids [ ", self.pages)?;
+        write!(
+            self.out,
+            "{PAGES} 0 obj\n<< /Type /Pages /Count {} /Kids [ ",
+            self.pages
+        )?;
         kids.seek(SeekFrom::Start(0))?;
         copy(&mut kids, &mut self.out)?;
         self.out.write_all(b"] >>\nendobj\n")?;

@@ -6,8 +6,8 @@
 //! next) and the worksheet takes [`WorksheetRow`]s, which a 1042-S worksheet maps to as well.
 
 use crate::doc::{Align, Canvas, Document, PT, Page, money};
-use crate::fonts::{FontSet, Style};
 use crate::f1042s::F1042sRow;
+use crate::fonts::{FontSet, Style};
 use crate::nec::NecRow;
 use crate::statement::StatementPayer;
 use crate::template::{ColumnAlign, Layout};
@@ -221,10 +221,19 @@ impl WorksheetRow {
                 ("issues", flags_cell(&r.issues)),
             ],
             amounts: vec![
-                ("gross_income", masspay_tax_rules::round_cents(r.gross_income)),
-                ("tax_withheld", masspay_tax_rules::round_cents(r.tax_withheld)),
+                (
+                    "gross_income",
+                    masspay_tax_rules::round_cents(r.gross_income),
+                ),
+                (
+                    "tax_withheld",
+                    masspay_tax_rules::round_cents(r.tax_withheld),
+                ),
                 ("tax_due", masspay_tax_rules::round_cents(r.tax_due)),
-                ("under_withheld", masspay_tax_rules::round_cents(r.under_withheld)),
+                (
+                    "under_withheld",
+                    masspay_tax_rules::round_cents(r.under_withheld),
+                ),
             ],
         }
     }
@@ -493,14 +502,7 @@ pub fn packet_document(
                 } else {
                     l.label("exceptions_none")
                 };
-                c.text(
-                    left + 10 * PT,
-                    y,
-                    body,
-                    Style::Regular,
-                    Align::Left,
-                    none,
-                );
+                c.text(left + 10 * PT, y, body, Style::Regular, Align::Left, none);
                 y -= ROW_PITCH;
             }
             for row in list {

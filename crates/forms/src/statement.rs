@@ -638,7 +638,13 @@ pub fn layout_1042_s(
 ) -> (Page, bool) {
     let mut c = Canvas::new(fonts, l.width, l.height);
     let copy = format!("{} {}", l.label("copy"), l.label("copy_for"));
-    let sub_y = heading(&mut c, l, s.tax_year, (60, 60), Some((copy, l.sizes.heading + PT)));
+    let sub_y = heading(
+        &mut c,
+        l,
+        s.tax_year,
+        (60, 60),
+        Some((copy, l.sizes.heading + PT)),
+    );
     let h = 28 * PT;
     let mut y = sub_y - 8 * PT;
     let r = Align::Right;

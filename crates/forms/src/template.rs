@@ -266,12 +266,7 @@ impl Layout {
     }
 }
 
-fn parse(
-    text: &str,
-    file: &str,
-    base: Option<&Layout>,
-    kind: Kind,
-) -> Result<Layout, LayoutError> {
+fn parse(text: &str, file: &str, base: Option<&Layout>, kind: Kind) -> Result<Layout, LayoutError> {
     let err = |offset: usize, message: String| LayoutError {
         file: file.to_string(),
         line: line_of(text, offset),

@@ -165,7 +165,8 @@ fn hundred_rows_paginate_with_totals_per_page_and_in_full() {
         }
         if k > 0 {
             assert!(
-                page.iter().any(|t| t.starts_with("carried forward: box 1 ")),
+                page.iter()
+                    .any(|t| t.starts_with("carried forward: box 1 ")),
                 "the carried total heads every later page: {page:?}"
             );
         }
@@ -239,10 +240,8 @@ fn names_extract_exactly_and_formulas_stay_text() {
 }
 
 fn f1042s_row(token: &str, name: &str, code: &str, gross: Decimal, rate: Decimal) -> F1042sRow {
-    let due = (gross * rate / dec!(100)).round_dp_with_strategy(
-        2,
-        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-    );
+    let due = (gross * rate / dec!(100))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     F1042sRow {
         user_token: token.into(),
         name: name.into(),
@@ -323,7 +322,10 @@ fn f1042s_packet_pages_and_totals() {
     let (doc, _) = f1042s_packet(&rows, true);
     let text = doc.text();
     let m = text.len();
-    assert!(m >= 4, "cover, exceptions and more than one worksheet page: {m}");
+    assert!(
+        m >= 4,
+        "cover, exceptions and more than one worksheet page: {m}"
+    );
     for (n, page) in text.iter().enumerate() {
         assert!(page.contains(&format!("page {} of {m}", n + 1)), "{page:?}");
         assert!(page.iter().any(|t| t.contains("SANDBOX")));
@@ -332,7 +334,10 @@ fn f1042s_packet_pages_and_totals() {
     let due: Decimal = rows.iter().map(|r| r.tax_due).sum();
     let last = text.last().unwrap();
     let totals = after(last, "total · 90 forms");
-    assert_eq!(totals[..4], [money(gross), "0.00".into(), money(due), money(due)]);
+    assert_eq!(
+        totals[..4],
+        [money(gross), "0.00".into(), money(due), money(due)]
+    );
     assert!(text[1].iter().any(|t| t == "usr_f0002"), "issue listed");
     assert!(
         text[1].iter().any(|t| t.contains("foreign_tin missing")),

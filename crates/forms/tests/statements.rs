@@ -335,14 +335,13 @@ fn packet_pages_numbers_and_totals() {
     let l = Layout::embedded(Kind::Packet);
     let rows: Vec<NecRow> = (0..100).map(nec_row).collect();
     let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_nec).collect();
-    let (doc, missing) =
-        packet_document(
-            &info(),
-            &Exceptions::from_nec_rows(&rows, None),
-            &ws,
-            &l,
-            &fonts,
-        );
+    let (doc, missing) = packet_document(
+        &info(),
+        &Exceptions::from_nec_rows(&rows, None),
+        &ws,
+        &l,
+        &fonts,
+    );
     assert!(!missing);
     let m = doc.pages.len();
     assert!(m >= 4, "cover, exceptions, worksheet pages: {m}");
@@ -508,7 +507,10 @@ fn s1042_batch_writes_one_file_per_recipient_with_a_page_per_form() {
     assert_eq!(report.written, 2);
     let bytes = std::fs::read(target.join("usr_ru.pdf")).unwrap();
     keep("statement-1042-s-two-forms.pdf", &bytes);
-    assert_eq!(lopdf::Document::load_mem(&bytes).unwrap().get_pages().len(), 2);
+    assert_eq!(
+        lopdf::Document::load_mem(&bytes).unwrap().get_pages().len(),
+        2
+    );
     let text = squash(&extract(&bytes));
     for want in [
         "Дмитрий Иванов",
@@ -581,7 +583,11 @@ fn combined_file_streams_chunks_in_order() {
     assert_eq!(pages.len(), 6);
     for (i, p) in pages.iter().enumerate() {
         let t = squash(&doc.extract_text(&[*p]).unwrap());
-        assert!(t.contains(&format!("usr_{:04}", i + 1)), "page {} {t}", i + 1);
+        assert!(
+            t.contains(&format!("usr_{:04}", i + 1)),
+            "page {} {t}",
+            i + 1
+        );
     }
     let t = squash(&doc.extract_text(&[pages[3]]).unwrap());
     assert!(t.contains("Ζωή Ñandú 4"), "{t}");
