@@ -110,7 +110,7 @@ impl CombinedPdf {
                 Some(obj) if !skip.contains(&Some(key)) => {
                     write!(self.xref, "{:010} 00000 n\r\n", self.out.written)?;
                     buf.clear();
-                    write!(buf, "{n} 0 obj\n")?;
+                    writeln!(buf, "{n} 0 obj")?;
                     write_object(&mut buf, obj)?;
                     buf.extend_from_slice(b"\nendobj\n");
                     self.out.write_all(&buf)?;
@@ -151,7 +151,7 @@ impl CombinedPdf {
             "Creator",
             Object::String(b"masspay-tax".to_vec(), StringFormat::Literal),
         );
-        write!(self.out, "{INFO} 0 obj\n")?;
+        writeln!(self.out, "{INFO} 0 obj")?;
         write_object(&mut self.out, &Object::Dictionary(info))?;
         self.out.write_all(b"\nendobj\n")?;
         let xref_at = self.out.written;
@@ -160,7 +160,7 @@ impl CombinedPdf {
             "xref\n0 {FIRST}\n0000000000 65535 f\r\n{catalog_at:010} 00000 n\r\n{pages_at:010} 00000 n\r\n{info_at:010} 00000 n\r\n"
         )?;
         if self.next_id > FIRST {
-            write!(self.out, "{FIRST} {}\n", self.next_id - FIRST)?;
+            writeln!(self.out, "{FIRST} {}", self.next_id - FIRST)?;
             xref.seek(SeekFrom::Start(0))?;
             copy(&mut xref, &mut self.out)?;
         }

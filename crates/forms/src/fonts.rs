@@ -11,8 +11,8 @@
 //!   statement. [`subset`] cuts the font down with allsorts (the font library printpdf itself
 //!   uses), keeping a Unicode cmap, before it is handed to printpdf. Subsetting (and deflating
 //!   the result) per document was most of a statement's cost, so [`FontSet::subset_for`] embeds
-//!   a run-wide base set (ASCII, Latin-1, the templates' punctuation) plus whatever else a
-//!   document shows, made once per distinct set and cached for the run.
+//!   a run-wide base set (ASCII, the templates' punctuation) plus the 32-character blocks of whatever
+//!   else a document shows, made once per distinct set and cached for the run.
 //! * Shapes are not shaped: scripts that need contextual shaping or right-to-left ordering
 //!   (Arabic, Hebrew, Devanagari …) are drawn glyph by glyph in logical order from the fallback
 //!   font. Names in those scripts are legible only in isolated forms.
@@ -138,7 +138,7 @@ pub struct Subset {
 /// Characters every subset of the shipped faces carries, whatever the document shows: printable
 /// ASCII and the punctuation the templates use. Most documents show nothing else, so one subset
 /// per face serves most of a run (cached in [`FontSet`]). A document with other characters gets
-/// the whole 64-character block of each (`é` brings U+00C0-U+00FF, `Д` U+0400-U+043F), so the
+/// the whole 32-character block of each (`é` brings U+00E0-U+00FF, `Д` U+0400-U+041F), so the
 /// distinct sets, and the subsets made, stay few while files stay small.
 fn base_chars() -> &'static BTreeSet<char> {
     static BASE: OnceLock<BTreeSet<char>> = OnceLock::new();
@@ -152,7 +152,10 @@ fn base_chars() -> &'static BTreeSet<char> {
 
 /// Subsets already made in this run, by face and character set.
 #[derive(Default)]
-struct SubsetCache(Mutex<HashMap<(Face, Vec<char>), Arc<Subset>>>);
+struct SubsetCache(Mutex<HashMap<SubsetKey, Arc<Subset>>>);
+
+/// A face and the characters its subset holds.
+type SubsetKey = (Face, Vec<char>);
 
 /// At most this many cached subsets (a run with very many distinct scripts starts over).
 const CACHE_LIMIT: usize = 512;
@@ -311,9 +314,9 @@ impl FontSet {
                 let font = self.loaded(face);
                 let mut set = base.clone();
                 for c in chars.difference(base) {
-                    let block = u32::from(*c) & !63;
+                    let block = u32::from(*c) & !31;
                     set.extend(
-                        (block..block + 64)
+                        (block..block + 32)
                             .filter_map(char::from_u32)
                             .filter(|c| font.has(*c)),
                     );

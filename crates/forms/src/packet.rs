@@ -361,7 +361,21 @@ pub fn packet_document(
             &fill(l.label("cover_title"), &info.form, info.tax_year),
         );
         y -= 28 * PT;
-        let label_w = 110 * PT;
+        // The values start clear of the widest section label (at least 110 pt in).
+        let label_w = [
+            "cover_payer",
+            "cover_payer_tin",
+            "cover_rules",
+            "cover_counts",
+            "cover_totals",
+            "cover_sync",
+            "cover_generated",
+        ]
+        .iter()
+        .map(|k| fonts.width(l.label(k), Style::Bold, l.sizes.heading) + 12 * PT)
+        .max()
+        .unwrap_or(0)
+        .max(110 * PT);
         let section = |c: &mut Canvas<'_>, y: &mut i64, label: &str, lines: &[String]| {
             c.text(left, *y, l.sizes.heading, Style::Bold, Align::Left, label);
             for line in lines {
