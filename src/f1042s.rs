@@ -795,8 +795,96 @@ fn left_off_note(token: &str, reason: &str, words: &str) -> PayeeNote {
     }
 }
 
+/// What the 1042-S does with one payee of the year. THE selection: `report 1042s` (worksheet,
+/// summary, packet) and `statements 1042s` (Copy B) both go through [`outcome`].
+pub enum Outcome {
+    /// Not a foreign person: the 1099 side (or nothing).
+    NotForeign,
+    /// On neither form until a user decides (`payees override`); also listed as left off.
+    Conflict(PayeeNote),
+    /// A foreign payee with no Form 1042-S, and why.
+    LeftOff(PayeeNote),
+    /// One row per form (income code × rate), at least one.
+    Rows(Vec<F1042sRow>),
+}
+
+fn outcome(y: &YearPayee<'_>, ctx: &Ctx<'_>) -> Result<Outcome> {
+    let d = &y.decision;
+    let token = y.payee.user_token.clone();
+    if let Some(n) = conflict_note(y) {
+        return Ok(Outcome::Conflict(n));
+    }
+    if d.reason == FormReason::UnknownCountry {
+        return Ok(Outcome::LeftOff(left_off_note(
+            &token,
+            "unknown_country",
+            d.reason.words(),
+        )));
+    }
+    if d.person != PersonStatus::Foreign {
+        return Ok(Outcome::NotForeign);
+    }
+    if d.form != FormKind::Candidate1042S {
+        let (reason, words) = match d.reason {
+            FormReason::ForeignNothingPaid => ("zero_amount", d.reason.words()),
+            r => ("override_not_reportable", r.words()),
+        };
+        return Ok(Outcome::LeftOff(left_off_note(&token, reason, words)));
+    }
+    let rows = payee_rows(y, ctx)?;
+    if rows.is_empty() {
+        return Ok(Outcome::LeftOff(left_off_note(
+            &token,
+            "foreign_source",
+            "services performed outside the US: foreign-source pay, no Form 1042-S \
+             (report_foreign_source = true reports it with chapter 3 exemption code 03)",
+        )));
+    }
+    Ok(Outcome::Rows(rows))
+}
+
+/// The year's Forms 1042-S for recipient statements: each payee's rows (TINs and dates of birth
+/// masked, as a recipient copy prints them) sent in order into `tx` (bounded: memory stays
+/// flat). Returns the sync run the rows come from. On an error the writer is told (an `Err`
+/// item) so it replaces nothing.
+pub async fn recipients_1042s(
+    store: &Store,
+    settings: &crate::config::Settings,
+    year: i32,
+    tx: tokio::sync::mpsc::Sender<Result<Vec<F1042sRow>, String>>,
+) -> Result<masspay_tax_store::SyncRun> {
+    let result = async {
+        let services = services_codes();
+        let view = YearView::load(store, settings, year).await?;
+        let ctx = Ctx {
+            year,
+            foreign: &settings.foreign,
+            rates: &view.treaty_rates,
+            services: &services,
+            unmask: false,
+        };
+        let mut stream = store.year_payees(year, None);
+        while let Some(p) = stream.try_next().await? {
+            let y = view.judge(p)?;
+            if let Outcome::Rows(rows) = outcome(&y, &ctx)?
+                && tx.send(Ok(rows)).await.is_err()
+            {
+                // The writer stopped (an error it reports itself).
+                break;
+            }
+        }
+        Ok(view.run.clone())
+    }
+    .await;
+    if let Err(e) = &result {
+        let _ = tx.send(Err(crate::errors::chain(e))).await;
+    }
+    result
+}
+
 /// Writes `out/1042-S-{year}.csv` and `out/1042-summary-{year}.csv` (atomically) and returns
-/// the Form 1042 summary. `pdf` is refused for now (the PDF layer takes 1099-NEC rows only).
+/// the Form 1042 summary; with `pdf`, also the year-end packet `out/1042-S-{year}.pdf`
+/// (`crate::statements::write_1042s_packet`).
 pub async fn report_1042s(
     store: &Store,
     settings: &crate::config::Settings,
@@ -805,12 +893,6 @@ pub async fn report_1042s(
     unmask: bool,
     pdf: bool,
 ) -> Result<F1042Summary> {
-    if pdf {
-        bail!(
-            "--pdf is not available for the 1042-S yet (the PDF worksheet layer takes 1099-NEC \
-             rows only); run without --pdf for the CSV worksheet and summary"
-        );
-    }
     let foreign = &settings.foreign;
     let services = services_codes();
     let view = YearView::load(store, settings, year).await?;
@@ -832,40 +914,22 @@ pub async fn report_1042s(
     let mut payees = 0;
     let mut with_issues = 0;
     let mut stream = store.year_payees(year, None);
+    let mut pdf_rows: Vec<F1042sRow> = Vec::new();
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
-        let d = &y.decision;
-        let token = y.payee.user_token.clone();
-        if let Some(n) = conflict_note(&y) {
-            left_off.push(left_off_note(&token, "conflict", &n.words));
-            conflicts.push(n);
-            continue;
-        }
-        if d.reason == FormReason::UnknownCountry {
-            left_off.push(left_off_note(&token, "unknown_country", d.reason.words()));
-            continue;
-        }
-        if d.person != PersonStatus::Foreign {
-            continue;
-        }
-        if d.form != FormKind::Candidate1042S {
-            let (reason, words) = match d.reason {
-                FormReason::ForeignNothingPaid => ("zero_amount", d.reason.words()),
-                r => ("override_not_reportable", r.words()),
-            };
-            left_off.push(left_off_note(&token, reason, words));
-            continue;
-        }
-        let rows = payee_rows(&y, &ctx)?;
-        if rows.is_empty() {
-            left_off.push(left_off_note(
-                &token,
-                "foreign_source",
-                "services performed outside the US: foreign-source pay, no Form 1042-S \
-                 (report_foreign_source = true reports it with chapter 3 exemption code 03)",
-            ));
-            continue;
-        }
+        let rows = match outcome(&y, &ctx)? {
+            Outcome::NotForeign => continue,
+            Outcome::Conflict(n) => {
+                left_off.push(left_off_note(&n.user_token, "conflict", &n.words));
+                conflicts.push(n);
+                continue;
+            }
+            Outcome::LeftOff(n) => {
+                left_off.push(n);
+                continue;
+            }
+            Outcome::Rows(rows) => rows,
+        };
         payees += 1;
         for row in &rows {
             let t = totals
@@ -877,6 +941,9 @@ pub async fn report_1042s(
             t.3 += row.tax_due;
             with_issues += usize::from(!row.issues.is_empty());
             writer.write(row)?;
+        }
+        if pdf {
+            pdf_rows.extend(rows);
         }
     }
     drop(stream);
@@ -942,12 +1009,25 @@ pub async fn report_1042s(
         warnings,
         tin_masked: !unmask,
         sync_run_id: run.id,
-        synced_at: run.finished_at,
+        synced_at: run.finished_at.clone(),
     };
     let summary_file = sheet::write_summary(out, year, &summary_lines(&summary))
         .context("writing the Form 1042 summary")?;
+    let pdf = if pdf {
+        // The year-end packet: cover, exceptions, worksheet (src/statements.rs).
+        let path = out.join(format!("1042-S-{year}.pdf"));
+        let packet = crate::statements::write_1042s_packet(
+            store, settings, &run, &path, &pdf_rows, &summary,
+        )
+        .await
+        .context("writing the PDF packet")?;
+        Some(packet)
+    } else {
+        None
+    };
     Ok(F1042Summary {
         summary_file,
+        pdf,
         ..summary
     })
 }
@@ -1040,6 +1120,9 @@ pub fn render_text(s: &F1042Summary) -> String {
             "FULL TINs: handle as IRS-bound"
         }
     ));
+    if let Some(p) = &s.pdf {
+        o.push_str(&format!("  PDF packet: {}\n", p.display()));
+    }
     for t in &s.totals {
         o.push_str(&format!(
             "  income code {} at {}%: {} forms, gross {}, due {}, withheld {}\n",

@@ -243,8 +243,9 @@ pub async fn report_1099(
     total.rescale(2);
     let pdf = if pdf {
         // The year-end packet: cover, exceptions, worksheet (src/statements.rs).
-        let path = out.join(masspay_tax_forms::pdf::file_name(year));
+        let path = out.join(format!("1099-NEC-{year}.pdf"));
         let (path, _) = crate::statements::write_nec_packet(
+            store,
             settings,
             &run,
             year,
@@ -255,6 +256,7 @@ pub async fn report_1099(
             &statuses,
             excluded_exempt.len(),
         )
+        .await
         .context("writing the PDF packet")?;
         Some(path)
     } else {

@@ -1,22 +1,26 @@
 //! `statements 1099` / `statements 1042s`: recipient statements (substitute Copy B), one PDF per
-//! recipient in `DIR/1099-NEC-YEAR/<user_token>.pdf`, and the year-end packet `report 1099 --pdf`
-//! writes. The documents themselves (layout, fonts, rendering, parallel batches) are in
+//! recipient in `DIR/1099-NEC-YEAR/<user_token>.pdf` / `DIR/1042-S-YEAR/<user_token>.pdf`, and
+//! the year-end packets `report 1099 --pdf` / `report 1042s --pdf` write. The documents themselves (layout, fonts, rendering, parallel batches) are in
 //! `masspay_tax_forms`; this module picks the recipients and fills the models.
 //!
 //! **Which recipients** is decided in one place, [`nec_recipients`]: today exactly the payees
 //! `report 1099` puts on the worksheet (reportable, not W-9-exempt). When the per-payee, per-year
-//! decision lands, only that function changes.
+//! decision lands, only that function changes. The 1042-S recipients are exactly the rows of
+//! `report 1042s` (`f1042s::recipients_1042s`, through the same per-payee `outcome`).
 
 use crate::report::{money, nec_row, require_sync};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use futures_util::TryStreamExt;
 use masspay_tax_forms::batch::{AnyStatement, BatchOptions, write_statements};
+use masspay_tax_forms::f1042s::{F1042sRow, format_rate};
 use masspay_tax_forms::fonts::FontSet;
 use masspay_tax_forms::nec::NecRow;
 use masspay_tax_forms::packet::{
-    Exceptions, PacketInfo, WorksheetRow, packet_document, write_packet,
+    ExceptionRow, Exceptions, PacketInfo, WorksheetRow, packet_document, write_packet,
 };
-use masspay_tax_forms::statement::{Statement1099Nec, StatementPayer, StatementRun};
+use masspay_tax_forms::statement::{
+    Statement1042S, Statement1099Nec, StatementPayer, StatementRun,
+};
 use masspay_tax_forms::template::{Kind, Layout};
 use masspay_tax_store::{Store, SyncRun};
 use rust_decimal::Decimal;
@@ -167,9 +171,16 @@ pub struct StatementsSummary {
     pub tax_year: i32,
     pub dir: PathBuf,
     pub combined: Option<PathBuf>,
+    /// Files written (one per recipient).
     pub statements: usize,
+    /// Forms in them (a 1042-S recipient has one per income code and rate).
+    pub forms: usize,
     pub bytes: u64,
+    /// 1099-NEC: the box 1 total (empty for the 1042-S).
     pub total_box1: String,
+    /// 1042-S: the box 2 total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_gross_income: Option<String>,
     /// Payees whose name or address has characters no font could show (marked on the page).
     pub unrenderable: Vec<String>,
     pub excluded_exempt: Vec<String>,
@@ -199,12 +210,7 @@ pub async fn statements_1099(
     let sandbox = is_sandbox(&run);
     let statement_run = StatementRun {
         sandbox,
-        generated: format!(
-            "{}, sync run #{} ({})",
-            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-            run.id,
-            run.source
-        ),
+        generated: generated_line(&run),
     };
     let dir = out.join(format!("1099-NEC-{year}"));
     let opts = BatchOptions {
@@ -244,8 +250,10 @@ pub async fn statements_1099(
         dir: report.dir,
         combined: report.combined,
         statements: report.written,
+        forms: report.written,
         bytes: report.bytes,
         total_box1: total.to_string(),
+        total_gross_income: None,
         unrenderable: report.unrenderable,
         excluded_exempt: selection.excluded_exempt,
         sandbox,
@@ -254,20 +262,351 @@ pub async fn statements_1099(
     })
 }
 
-/// `statements 1042s`: not yet — the 1042-S worksheet (income codes, chapter 3/4 status,
-/// rates and withholding per payee) is built separately; its rows map onto
-/// `masspay_tax_forms::statement::Statement1042S`, which the layout and writer already take.
-pub async fn statements_1042s(year: i32) -> Result<StatementsSummary> {
-    bail!(
-        "1042-S statements for {year} need the 1042-S worksheet (income code, chapter 3/4 status, \
-         rate and withholding per payee), which this version does not build yet; no statement \
-         was written"
+/// A 1042-S worksheet row (one form) → its Copy B. The row's TINs and date of birth are
+/// already masked (`recipients_1042s` asks for masked rows); the withholding agent's EIN is
+/// printed in full from `[payer]`.
+pub fn s1042_statement(
+    row: &F1042sRow,
+    agent: &StatementPayer,
+    year: i32,
+    unique_form_id: String,
+) -> Statement1042S {
+    let name = if row.name.trim().is_empty() {
+        row.business_name.trim()
+    } else {
+        row.name.trim()
+    };
+    let city_line = [
+        row.city.trim(),
+        row.state.trim(),
+        row.zip.trim(),
+        row.country.trim(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
+    let withheld = masspay_tax_rules::round_cents(row.tax_withheld);
+    Statement1042S {
+        tax_year: year,
+        withholding_agent: agent.clone(),
+        user_token: row.user_token.clone(),
+        unique_form_id,
+        amendment_no: 0,
+        income_code: row.income_code.clone(),
+        gross_income: masspay_tax_rules::round_cents(row.gross_income),
+        chapter: "3".into(),
+        ch3_exemption_code: row.ch3_exemption.clone(),
+        ch3_tax_rate: format_rate(row.rate),
+        ch4_exemption_code: row.ch4_exemption.clone(),
+        // Chapter 3 form: the chapter 4 rate box stays blank.
+        ch4_tax_rate: String::new(),
+        withholding_allowance: None,
+        net_income: None,
+        federal_tax_withheld: withheld,
+        escrow_procedures: false,
+        subsequent_year_partnership: false,
+        tax_withheld_by_other_agents: Decimal::ZERO,
+        overwithheld_repaid: Decimal::ZERO,
+        // Box 10 = 7a + 8 + 9.
+        total_withholding_credit: withheld,
+        tax_paid_by_agent: Decimal::ZERO,
+        agent_ch3_status: String::new(),
+        agent_ch4_status: String::new(),
+        agent_giin: String::new(),
+        agent_country: agent.country.clone(),
+        agent_foreign_tin: String::new(),
+        recipient_name: name.to_string(),
+        recipient_country: row.country.clone(),
+        recipient_address1: row.address1.trim().to_string(),
+        recipient_address2: city_line,
+        recipient_us_tin: row.us_tin.clone(),
+        recipient_ch3_status: row.ch3_status.clone(),
+        recipient_ch4_status: row.ch4_status.clone(),
+        recipient_giin: String::new(),
+        lob_code: row.lob_code.clone(),
+        account_number: row.user_token.clone(),
+        recipient_foreign_tin: row.foreign_tin.clone(),
+        recipient_dob: row.date_of_birth.clone(),
+        primary_agent_name: String::new(),
+        primary_agent_ein: String::new(),
+        intermediary: String::new(),
+        payer_name: String::new(),
+        payer_tin: String::new(),
+        state_tax_withheld: None,
+        payer_state_tax_no: String::new(),
+        state_name: String::new(),
+    }
+}
+
+/// Unique form identifiers (box "UNIQUE FORM IDENTIFIER": 10 digits, unique per withholding
+/// agent and year): derived from the year, payee, income code and rate, so the same form keeps
+/// its number from run to run; a clash within the run takes the next free number.
+#[derive(Default)]
+pub struct FormIds(std::collections::HashSet<u64>);
+
+impl FormIds {
+    pub fn next(&mut self, year: i32, row: &F1042sRow) -> String {
+        use sha2::Digest;
+        let key = format!(
+            "{year}|{}|{}|{}",
+            row.user_token,
+            row.income_code,
+            format_rate(row.rate)
+        );
+        let digest = sha2::Sha256::digest(key.as_bytes());
+        let mut n = u64::from_be_bytes(digest[..8].try_into().unwrap_or([0; 8])) % 10_000_000_000;
+        while !self.0.insert(n) {
+            n = (n + 1) % 10_000_000_000;
+        }
+        format!("{n:010}")
+    }
+}
+
+/// `statements 1042s`: writes `out/1042-S-YEAR/<user_token>.pdf` (one page per form the payee
+/// has: a separate 1042-S per income code and rate) and, with `combined`, one print-ready file.
+pub async fn statements_1042s(
+    store: &Store,
+    settings: &crate::config::Settings,
+    year: i32,
+    out: &Path,
+    combined: Option<PathBuf>,
+    progress: Arc<dyn Fn(usize) + Send + Sync>,
+) -> Result<StatementsSummary> {
+    let started = std::time::Instant::now();
+    let agent = StatementPayer::from_payer(&settings.payer()?);
+    let run = require_sync(store, year).await?;
+    let fonts = Arc::new(fonts(settings)?);
+    let layout = Arc::new(layout(settings, Kind::Statement1042S)?);
+    let sandbox = is_sandbox(&run);
+    let statement_run = StatementRun {
+        sandbox,
+        generated: generated_line(&run),
+    };
+    let dir = out.join(format!("1042-S-{year}"));
+    let opts = BatchOptions {
+        dir: dir.clone(),
+        combined: combined.clone(),
+        title: format!("1042-S Copy B statements, tax year {year}"),
+        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<F1042sRow>, String>>(256);
+    let total = Arc::new(std::sync::Mutex::new((Decimal::ZERO, 0usize)));
+    let writer = {
+        let total = total.clone();
+        let fonts = fonts.clone();
+        let layout = layout.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut ids = FormIds::default();
+            let items = std::iter::from_fn(move || rx.blocking_recv()).map(move |rows| {
+                let rows = rows?;
+                let forms: Vec<Statement1042S> = rows
+                    .iter()
+                    .map(|r| s1042_statement(r, &agent, year, ids.next(year, r)))
+                    .collect();
+                if let Ok(mut t) = total.lock() {
+                    t.0 += forms.iter().map(|f| f.gross_income).sum::<Decimal>();
+                    t.1 += forms.len();
+                }
+                Ok(AnyStatement::S1042(forms))
+            });
+            write_statements(items, &statement_run, &layout, &fonts, &opts, &*progress)
+        })
+    };
+    let selection = crate::f1042s::recipients_1042s(store, settings, year, tx).await;
+    let written = writer.await.context("the statement writer stopped")?;
+    selection?;
+    let report = written.with_context(|| format!("writing statements in {}", dir.display()))?;
+    let (mut gross, forms) = total.lock().map(|t| *t).unwrap_or_default();
+    gross.rescale(2);
+    Ok(StatementsSummary {
+        form: "1042-S",
+        tax_year: year,
+        dir: report.dir,
+        combined: report.combined,
+        statements: report.written,
+        forms,
+        bytes: report.bytes,
+        total_box1: String::new(),
+        total_gross_income: Some(gross.to_string()),
+        unrenderable: report.unrenderable,
+        excluded_exempt: Vec::new(),
+        sandbox,
+        sync_run_id: run.id,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// `2026-01-15 10:00 UTC, sync run #12 (sandbox)`: the generation line of a run's documents.
+fn generated_line(run: &SyncRun) -> String {
+    format!(
+        "{}, sync run #{} ({})",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        run.id,
+        run.source
     )
+}
+
+/// The cover's lines about the data: which sync run, how much of it, its body digest.
+fn sync_lines(run: &SyncRun) -> Vec<String> {
+    vec![
+        format!(
+            "sync run #{} from {}, finished {}",
+            run.id,
+            run.source,
+            run.finished_at.as_deref().unwrap_or("-")
+        ),
+        format!(
+            "{} rows stored of {} received; body digest sha256 {}",
+            run.rows_stored,
+            run.rows_received,
+            run.body_sha256.as_deref().unwrap_or("-")
+        ),
+    ]
+}
+
+/// Open KYC holds of the given payees, for the exceptions page; `None` when the store has no
+/// hold data at all (the page says so instead of claiming there are none).
+pub async fn kyc_exceptions(
+    store: &Store,
+    payees: &std::collections::HashSet<&str>,
+) -> Result<Option<Vec<ExceptionRow>>> {
+    let all = store.holds(false).await?;
+    if all.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        all.into_iter()
+            .filter(|h| h.closed_at.is_none() && payees.contains(h.user_token.as_str()))
+            .map(|h| ExceptionRow {
+                detail: format!(
+                    "hold {} since {}{}",
+                    h.status,
+                    h.opened_at,
+                    h.reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ),
+                user_token: h.user_token,
+                name: String::new(),
+            })
+            .collect(),
+    ))
+}
+
+/// The packet `report 1042s --pdf` writes: cover (withholding agent, rules, counts, the Form
+/// 1042 totals by income code and rate), exceptions, worksheet, at `path`. The same packet code
+/// as the 1099-NEC's, with the `packet-1042-s.toml` layout.
+pub async fn write_1042s_packet(
+    store: &Store,
+    settings: &crate::config::Settings,
+    run: &SyncRun,
+    path: &Path,
+    rows: &[F1042sRow],
+    s: &crate::f1042s::F1042Summary,
+) -> Result<PathBuf> {
+    let fonts = fonts(settings)?;
+    let layout = layout(settings, Kind::Packet1042S)?;
+    let tokens: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r.user_token.as_str()).collect();
+    let kyc = kyc_exceptions(store, &tokens).await?;
+    let mut rules = vec![match s.services_performed {
+        "not_set" => "services performed: NOT SET, the IRS presumption applies (US source, 30% \
+                      unless a valid treaty claim)"
+            .to_string(),
+        other => format!("services performed: {other} ([foreign] services_performed)"),
+    }];
+    rules.push(if s.report_foreign_source {
+        "foreign-source pay reported anyway (chapter 3 exemption code 03, rate 0.00)".into()
+    } else {
+        "foreign-source pay: no Form 1042-S (listed as left off)".into()
+    });
+    rules.push(
+        "30% unless a treaty claim passes every check (certificate, signature, expiry, country, \
+         TIN); one form per income code and rate"
+            .into(),
+    );
+    rules.push("tax due = rate × US-source gross, rounded half away from zero to cents".into());
+    rules.push(if s.tin_masked {
+        "TINs and dates of birth masked".into()
+    } else {
+        "FULL TINs and dates of birth (IRS-bound copy)".into()
+    });
+    rules.extend(s.warnings.iter().map(|w| format!("WARNING: {w}")));
+    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+    for n in &s.left_off {
+        *reasons.entry(n.reason.as_str()).or_default() += 1;
+    }
+    let mut counts = vec![
+        ("Forms 1042-S".to_string(), s.forms.to_string()),
+        ("payees with a form".to_string(), s.payees.to_string()),
+        (
+            "forms with issues".to_string(),
+            s.rows_with_issues.to_string(),
+        ),
+    ];
+    for (reason, n) in reasons {
+        counts.push((format!("left off: {reason}"), n.to_string()));
+    }
+    let mut totals = vec![
+        ("gross income".to_string(), money(&s.total_gross_income)),
+        ("tax due".to_string(), money(&s.total_tax_due)),
+        ("tax withheld".to_string(), money(&s.total_tax_withheld)),
+        ("under-withheld".to_string(), money(&s.total_under_withheld)),
+    ];
+    for t in &s.totals {
+        totals.push((
+            format!("code {} at {}%", t.income_code, t.rate),
+            format!(
+                "{} form{}, gross {}, due {}, withheld {}",
+                t.forms,
+                if t.forms == 1 { "" } else { "s" },
+                money(&t.gross_income),
+                money(&t.tax_due),
+                money(&t.tax_withheld)
+            ),
+        ));
+    }
+    let info = PacketInfo {
+        form: "1042-S".into(),
+        tax_year: s.tax_year,
+        payer: settings
+            .payer()
+            .ok()
+            .map(|p| StatementPayer::from_payer(&p)),
+        rules,
+        counts,
+        totals,
+        sync: sync_lines(run),
+        generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        sandbox: is_sandbox(run),
+    };
+    let note = |n: &crate::f1042s::PayeeNote| ExceptionRow {
+        user_token: n.user_token.clone(),
+        name: String::new(),
+        detail: n.words.clone(),
+    };
+    let exceptions = Exceptions::from_1042s_rows(
+        rows,
+        s.conflicts.iter().map(note).collect(),
+        s.left_off
+            .iter()
+            .filter(|n| n.reason == "unknown_country")
+            .map(note)
+            .collect(),
+        kyc,
+    );
+    let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_1042s).collect();
+    let (doc, _) = packet_document(&info, &exceptions, &ws, &layout, &fonts);
+    write_packet(path, &doc, &fonts)
+        .with_context(|| format!("writing the packet {}", path.display()))
 }
 
 /// The packet `report 1099 --pdf` writes: cover, exceptions, worksheet, at `path`.
 #[allow(clippy::too_many_arguments)]
-pub fn write_nec_packet(
+pub async fn write_nec_packet(
+    store: &Store,
     settings: &crate::config::Settings,
     run: &SyncRun,
     year: i32,
@@ -322,27 +661,17 @@ pub fn write_nec_packet(
             ("box 1".into(), money(&b1.to_string())),
             ("box 4".into(), money(&b4.to_string())),
         ],
-        sync: vec![
-            format!(
-                "sync run #{} from {}, finished {}",
-                run.id,
-                run.source,
-                run.finished_at.as_deref().unwrap_or("-")
-            ),
-            format!(
-                "{} rows stored of {} received; body digest sha256 {}",
-                run.rows_stored,
-                run.rows_received,
-                run.body_sha256.as_deref().unwrap_or("-")
-            ),
-        ],
+        sync: sync_lines(run),
         generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         sandbox,
     };
+    let tokens: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r.user_token.as_str()).collect();
+    let kyc = kyc_exceptions(store, &tokens).await?;
     let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_nec).collect();
     let (doc, missing) = packet_document(
         &info,
-        &Exceptions::from_nec_rows(rows),
+        &Exceptions::from_nec_rows(rows, kyc),
         &ws,
         &layout,
         &fonts,

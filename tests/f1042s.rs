@@ -473,15 +473,15 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     );
     assert_totals_match(&v, &rows);
 
-    // --pdf is refused clearly, writing nothing new.
-    let o = run(
+    // --pdf also writes the year-end packet (its contents: tests/statements.rs).
+    ok(&run(
         d,
         &["report", "1042s", "--year", "2025", "--out", "pdf", "--pdf"],
         &[],
-    );
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--pdf"));
-    assert!(!d.join("pdf/1042-S-2025.csv").exists());
+    ));
+    assert!(d.join("pdf/1042-S-2025.csv").exists());
+    let pdf = std::fs::read(d.join("pdf/1042-S-2025.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
 }
 
 /// Per-payee decisions round-trip on SQLite and PostgreSQL; bad values are refused before any

@@ -150,14 +150,150 @@ fn statements_and_packet_on_the_sandbox() {
     assert!(packet.contains("Zoë Ångström"));
 }
 
+fn cents(s: &str) -> i64 {
+    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
+    int.parse::<i64>().unwrap() * 100 + format!("{frac:0<2}").parse::<i64>().unwrap()
+}
+
+fn grouped(cents: i64) -> String {
+    masspay_tax_forms::doc::money(
+        format!("{}.{:02}", cents / 100, cents % 100)
+            .parse()
+            .unwrap(),
+    )
+}
+
+/// `statements 1042s` and `report 1042s --pdf` on the built-in sandbox (no `[foreign]` setting:
+/// the IRS presumption, so the foreign payees get forms at 30%).
 #[test]
-fn s1042_statements_say_they_are_not_built_yet() {
+fn s1042_statements_and_packet_on_the_sandbox() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&run(d, &["sync", "--year", "2025"]));
     let o = run(
-        dir.path(),
+        d,
         &["statements", "1042s", "--year", "2025", "--out", "out"],
     );
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("1042-S worksheet"));
-    assert!(!dir.path().join("out").exists());
+    assert!(!o.status.success(), "no [payer]: refused");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tin is missing"));
+    assert!(!d.join("out/1042-S-2025").exists());
+    std::fs::write(d.join("masspay-tax.toml"), PAYER_TOML).unwrap();
+    std::fs::create_dir_all(d.join("out/1042-S-2025")).unwrap();
+    std::fs::write(d.join("out/1042-S-2025/usr_gone.pdf"), b"stale").unwrap();
+
+    // The worksheet and the packet.
+    let o = run(
+        d,
+        &[
+            "report", "1042s", "--year", "2025", "--out", "out", "--pdf", "--format", "json",
+        ],
+    );
+    let r: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    assert_eq!(
+        r["pdf"].as_str().map(|p| p.ends_with("1042-S-2025.pdf")),
+        Some(true),
+        "{r}"
+    );
+    let mut rdr = csv::Reader::from_path(d.join("out/1042-S-2025.csv")).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let col = |k: &str| h.iter().position(|c| c == k).unwrap();
+    let (tok, gross_c, due_c) = (col("user_token"), col("gross_income"), col("tax_due"));
+    let mut forms: Vec<(String, String)> = Vec::new();
+    let (mut gross, mut due) = (0i64, 0i64);
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        gross += cents(&rec[gross_c]);
+        due += cents(&rec[due_c]);
+        forms.push((rec[tok].to_string(), rec[gross_c].to_string()));
+    }
+    assert!(
+        forms.len() >= 3,
+        "the sandbox has foreign payees: {forms:?}"
+    );
+    assert_eq!(cents(r["total_gross_income"].as_str().unwrap()), gross);
+    let packet_path = d.join("out/1042-S-2025.pdf");
+    let packet = extract(&packet_path);
+    let m = lopdf::Document::load(&packet_path)
+        .unwrap()
+        .get_pages()
+        .len();
+    assert!(packet.contains(&format!("page 1 of {m}")), "{packet}");
+    assert!(packet.contains(&format!("page {m} of {m}")), "{packet}");
+    let n = forms.len();
+    assert!(
+        packet.contains(&format!("total · {n} form")),
+        "total line in {packet}"
+    );
+    assert!(
+        packet.contains(&grouped(gross)),
+        "gross {gross} in {packet}"
+    );
+    assert!(packet.contains(&grouped(due)), "tax due {due} in {packet}");
+    assert!(packet.contains("1042-S year-end packet, tax year 2025"));
+    assert!(packet.contains("Exceptions, tax year 2025"));
+    assert!(
+        packet.contains("NOT SET"),
+        "the presumption is on the cover"
+    );
+    assert!(packet.contains("SANDBOX DATA — NOT FOR FILING"));
+
+    // The statements: one file per recipient, exactly the worksheet's payees.
+    let o = run(
+        d,
+        &[
+            "statements",
+            "1042s",
+            "--year",
+            "2025",
+            "--out",
+            "out",
+            "--combined",
+            "out/1042-S-copy-b.pdf",
+            "--format",
+            "json",
+        ],
+    );
+    let s: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    let folder = d.join("out/1042-S-2025");
+    let mut files: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut tokens: Vec<String> = forms.iter().map(|(t, _)| format!("{t}.pdf")).collect();
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(files, tokens, "no stale statement, one file per recipient");
+    assert_eq!(s["statements"].as_u64().unwrap() as usize, tokens.len());
+    assert_eq!(s["forms"].as_u64().unwrap() as usize, n);
+    assert_eq!(cents(s["total_gross_income"].as_str().unwrap()), gross);
+    let combined = lopdf::Document::load(d.join("out/1042-S-copy-b.pdf")).unwrap();
+    assert_eq!(combined.get_pages().len(), n, "one page per form");
+
+    let (jose_gross, _) = forms
+        .iter()
+        .find(|(t, _)| t == "usr_edge_foreign_mex")
+        .map(|(_, g)| (g.clone(), ()))
+        .expect("José is on the 1042-S");
+    let jose = extract(&folder.join("usr_edge_foreign_mex.pdf"));
+    for want in [
+        "Form 1042-S",
+        "Copy B for Recipient",
+        "José Núñez",
+        &grouped(cents(&jose_gross)),
+        "12-3456789",
+        "Acme Payouts Inc",
+        "617-555-0100",
+        "30.00",
+        "SANDBOX DATA — NOT FOR FILING",
+        "generated from the withholding agent's platform records",
+    ] {
+        assert!(jose.contains(want), "missing {want:?} in {jose}");
+    }
+    let oliver = extract(&folder.join("usr_edge_foreign_gbr_us_ssn.pdf"));
+    assert!(oliver.contains("***-**-4321"), "{oliver}");
+    assert!(!oliver.contains("287-65-4321"), "recipient TIN truncated");
+    let lukasz = extract(&folder.join("usr_edge_foreign_deu.pdf"));
+    assert!(lukasz.contains("Łukasz Żółć"), "{lukasz}");
+    assert!(!lukasz.contains("12345678901"), "foreign TIN masked");
 }

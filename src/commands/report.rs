@@ -26,7 +26,7 @@ pub enum ReportCommand {
         /// Write full TINs (only for a file that goes to the IRS or your e-file vendor).
         #[arg(long)]
         unmask_tin: bool,
-        /// Also write DIR/1099-NEC-YEAR.pdf, a printable worksheet for review.
+        /// Also write DIR/1099-NEC-YEAR.pdf: the year-end packet (cover, exceptions, worksheet).
         #[arg(long)]
         pdf: bool,
         #[arg(long, value_enum, default_value = "text")]
@@ -51,7 +51,7 @@ pub enum ReportCommand {
         /// Write full TINs and dates of birth (only for an IRS-bound file).
         #[arg(long)]
         unmask_tin: bool,
-        /// Also write DIR/1042-S-YEAR.pdf (not available yet: refused with a message).
+        /// Also write DIR/1042-S-YEAR.pdf: the year-end packet (cover, exceptions, worksheet).
         #[arg(long)]
         pdf: bool,
         #[arg(long, value_enum, default_value = "text")]
@@ -150,7 +150,7 @@ fn print_nec(s: &ReportSummary) {
         );
     }
     if let Some(p) = &s.pdf {
-        println!("  PDF worksheet: {}", p.display());
+        println!("  PDF packet: {}", p.display());
     }
     for c in &s.conflicts {
         println!(

@@ -33,13 +33,22 @@ pub enum StatementsCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-    /// 1042-S Copy B for every foreign recipient: DIR/1042-S-YEAR/<user_token>.pdf.
+    /// 1042-S Copy B for every recipient on the year's 1042-S worksheet: DIR/1042-S-YEAR/<user_token>.pdf.
+    ///
+    /// Example: masspay-tax statements 1042s --year 2025 --out out/ --combined out/1042-S-2025-copy-b.pdf
+    ///
+    /// One page per Form 1042-S (a payee has one per income code and rate), from the same rows as
+    /// `report 1042s`. The withholding agent's name, address, phone and EIN come from [payer] and
+    /// are checked first. Recipient TINs are truncated; foreign TINs and dates of birth masked.
+    /// A re-run replaces the folder's contents.
     #[command(name = "1042s")]
     S1042 {
         #[arg(long)]
         year: i32,
+        /// Output directory (created if missing); statements go in DIR/1042-S-YEAR/.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// Also write every statement into this one print-ready PDF.
         #[arg(long)]
         combined: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
@@ -48,48 +57,65 @@ pub enum StatementsCommand {
 }
 
 pub async fn run(cmd: StatementsCommand, ctx: &Ctx) -> Result<ExitCode> {
-    match cmd {
+    let (nec, year, out, combined, format) = match cmd {
         StatementsCommand::Nec {
             year,
             out,
             combined,
             format,
-        } => {
-            // Checked before the store is opened: a missing payer TIN is the first error.
-            ctx.settings.payer()?;
-            let store = ctx.store.open_existing(Some(year)).await?;
-            let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
-            let bar = progress_bar();
-            let progress: Arc<dyn Fn(usize) + Send + Sync> = match bar.clone() {
-                Some(b) => Arc::new(move |n| b.set_position(n as u64)),
-                None => Arc::new(|_| {}),
-            };
-            let result = masspay_tax::statements::statements_1099(
-                &store,
-                &ctx.settings,
-                &forms,
-                year,
-                &out,
-                combined,
-                progress,
-            )
-            .await;
-            if let Some(b) = bar {
-                b.finish_and_clear();
+        } => (true, year, out, combined, format),
+        StatementsCommand::S1042 {
+            year,
+            out,
+            combined,
+            format,
+        } => (false, year, out, combined, format),
+    };
+    // Checked before the store is opened: a missing payer TIN is the first error.
+    ctx.settings.payer()?;
+    let store = ctx.store.open_existing(Some(year)).await?;
+    let bar = progress_bar();
+    let progress: Arc<dyn Fn(usize) + Send + Sync> = match bar.clone() {
+        Some(b) => Arc::new(move |n| b.set_position(n as u64)),
+        None => Arc::new(|_| {}),
+    };
+    let result = if nec {
+        match masspay_tax::taxforms::FormIndex::load(&store).await {
+            Ok(forms) => {
+                masspay_tax::statements::statements_1099(
+                    &store,
+                    &ctx.settings,
+                    &forms,
+                    year,
+                    &out,
+                    combined,
+                    progress,
+                )
+                .await
             }
-            store.close().await;
-            let s = result?;
-            match format {
-                Format::Json => print_json(&s)?,
-                Format::Text => print_summary(&s),
-            }
-            Ok(ExitCode::SUCCESS)
+            Err(e) => Err(e),
         }
-        StatementsCommand::S1042 { year, .. } => {
-            masspay_tax::statements::statements_1042s(year).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+    } else {
+        masspay_tax::statements::statements_1042s(
+            &store,
+            &ctx.settings,
+            year,
+            &out,
+            combined,
+            progress,
+        )
+        .await
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
+    store.close().await;
+    let s = result?;
+    match format {
+        Format::Json => print_json(&s)?,
+        Format::Text => print_summary(&s),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {
@@ -106,12 +132,15 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 }
 
 fn print_summary(s: &StatementsSummary) {
+    let total = match &s.total_gross_income {
+        Some(g) => format!("{} forms, gross income total {}", s.forms, money(g)),
+        None => format!("box 1 total {}", money(&s.total_box1)),
+    };
     println!(
-        "{} {}: {} statements, box 1 total {}, written to {}{}",
+        "{} {}: {} statements, {total}, written to {}{}",
         s.form,
         s.tax_year,
         s.statements,
-        money(&s.total_box1),
         s.dir.display(),
         if s.sandbox {
             " (SANDBOX DATA: watermarked, not for filing)"

@@ -3,21 +3,23 @@
 //!
 //! * **Memory flat in the count.** Statements are pulled one by one from an iterator (the job
 //!   feeds it from a bounded channel); each worker lays out, renders and writes one PDF, then
-//!   drops it. Only a `--combined` file keeps the pages' layout model (a few KB per page) until
-//!   the end.
+//!   drops it. A `--combined` file is streamed: the pages go, in order, through a bounded
+//!   channel to one thread that renders them [`COMBINED_CHUNK`] at a time and appends them to
+//!   the file ([`crate::combined::CombinedPdf`]), which is renamed into place only when complete.
 //! * **Atomic.** Files go to `.NAME.staging-…` beside the target; on success the old folder is
 //!   moved aside, the staging folder renamed into place and the old one removed, so a re-run
 //!   leaves no stale statement, and a failed or interrupted run leaves the previous folder as it
 //!   was (plus, after a crash, a staging folder the next run removes).
 
-use crate::atomic::AtomicFile;
+use crate::combined::CombinedPdf;
 use crate::doc::{Document, Page};
 use crate::fonts::FontSet;
-use crate::render::{RenderError, render};
+use crate::render::{RenderError, document_id, render, render_document};
 use crate::statement::{
     Statement1042S, Statement1099Nec, StatementRun, layout_1042_s, layout_1099_nec,
 };
 use crate::template::Layout;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -27,22 +29,42 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[derive(Debug, Clone)]
 pub enum AnyStatement {
     Nec(Box<Statement1099Nec>),
-    S1042(Box<Statement1042S>),
+    /// A 1042-S recipient's forms (one per income code and rate), one page each, in one file.
+    S1042(Vec<Statement1042S>),
 }
 
 impl AnyStatement {
     pub fn user_token(&self) -> &str {
         match self {
             AnyStatement::Nec(s) => &s.user_token,
-            AnyStatement::S1042(s) => &s.user_token,
+            AnyStatement::S1042(s) => s.first().map_or("", |s| s.user_token.as_str()),
         }
     }
 
-    /// The page and whether a character could not be shown.
-    pub fn layout(&self, run: &StatementRun, layout: &Layout, fonts: &FontSet) -> (Page, bool) {
+    /// The pages and whether a character could not be shown.
+    pub fn layout(
+        &self,
+        run: &StatementRun,
+        layout: &Layout,
+        fonts: &FontSet,
+    ) -> (Vec<Page>, bool) {
         match self {
-            AnyStatement::Nec(s) => layout_1099_nec(s, run, layout, fonts),
-            AnyStatement::S1042(s) => layout_1042_s(s, run, layout, fonts),
+            AnyStatement::Nec(s) => {
+                let (page, missing) = layout_1099_nec(s, run, layout, fonts);
+                (vec![page], missing)
+            }
+            AnyStatement::S1042(forms) => {
+                let mut missing = false;
+                let pages = forms
+                    .iter()
+                    .map(|s| {
+                        let (page, m) = layout_1042_s(s, run, layout, fonts);
+                        missing |= m;
+                        page
+                    })
+                    .collect();
+                (pages, missing)
+            }
         }
     }
 }
@@ -136,74 +158,78 @@ where
     let count = AtomicUsize::new(0);
     let bytes = AtomicUsize::new(0);
     let unrenderable = Mutex::new(Vec::new());
-    let pages: Mutex<Vec<(usize, Page)>> = Mutex::new(Vec::new());
     let failure: Mutex<Option<BatchError>> = Mutex::new(None);
-    let keep_pages = opts.combined.is_some();
     let threads = opts.threads.max(1);
+    let fail = |e: BatchError| {
+        if let Ok(mut f) = failure.lock() {
+            f.get_or_insert(e);
+        }
+    };
+    let failed = || failure.lock().map(|f| f.is_some()).unwrap_or(true);
+
+    // The combined file's writer thread and the channel the workers feed it through.
+    let combined_out: Mutex<Option<CombinedPdf>> = Mutex::new(None);
+    let (pages_tx, pages_rx) =
+        std::sync::mpsc::sync_channel::<(usize, Vec<Page>)>(COMBINED_CHUNK * 2);
+    let pages_tx = opts.combined.as_ref().map(|_| pages_tx);
 
     std::thread::scope(|scope| {
+        if let Some(path) = &opts.combined {
+            let (fail, combined_out) = (&fail, &combined_out);
+            scope.spawn(move || match combine(path, &opts.title, pages_rx, fonts) {
+                Ok(Some(p)) => {
+                    if let Ok(mut c) = combined_out.lock() {
+                        *c = Some(p);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => fail(e),
+            });
+        } else {
+            drop(pages_rx);
+        }
         for _ in 0..threads {
-            scope.spawn(|| {
+            let pages_tx = pages_tx.clone();
+            let (fail, failed) = (&fail, &failed);
+            let (source, count, bytes, unrenderable) = (&source, &count, &bytes, &unrenderable);
+            let staging = staging.path();
+            scope.spawn(move || {
                 loop {
-                    if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                    if failed() {
                         return;
                     }
                     let next = source.lock().ok().and_then(|mut s| s.next());
                     let Some((index, item)) = next else { return };
                     let item = match item {
                         Ok(item) => item,
-                        Err(e) => {
-                            if let Ok(mut f) = failure.lock() {
-                                f.get_or_insert(BatchError::Source(e));
-                            }
-                            return;
-                        }
+                        Err(e) => return fail(BatchError::Source(e)),
                     };
-                    let result = one(&item, staging.path(), run, layout, fonts);
-                    match result {
-                        Ok((page, missing, n)) => {
+                    match one(&item, staging, run, layout, fonts) {
+                        Ok((pages, missing, n)) => {
                             if missing && let Ok(mut u) = unrenderable.lock() {
                                 u.push(item.user_token().to_string());
                             }
-                            if keep_pages && let Ok(mut p) = pages.lock() {
-                                p.push((index, page));
+                            if let Some(tx) = &pages_tx
+                                && tx.send((index, pages)).is_err()
+                            {
+                                // The combined writer failed (and said why).
+                                return;
                             }
                             bytes.fetch_add(n, Ordering::Relaxed);
                             progress(count.fetch_add(1, Ordering::Relaxed) + 1);
                         }
-                        Err(e) => {
-                            if let Ok(mut f) = failure.lock() {
-                                f.get_or_insert(e);
-                            }
-                            return;
-                        }
+                        Err(e) => return fail(e),
                     }
                 }
             });
         }
+        // The workers hold the only senders now: the combined writer ends when they do.
+        drop(pages_tx);
     });
     if let Some(e) = failure.into_inner().ok().flatten() {
         return Err(e);
     }
-
-    let combined = match &opts.combined {
-        None => None,
-        Some(path) => {
-            let mut pages = pages.into_inner().unwrap_or_default();
-            pages.sort_by_key(|(i, _)| *i);
-            let doc = Document {
-                title: opts.title.clone(),
-                pages: pages.into_iter().map(|(_, p)| p).collect(),
-            };
-            let pdf = render(&doc, fonts).map_err(|source| BatchError::Render {
-                user_token: "(combined file)".into(),
-                source,
-            })?;
-            let mut f = AtomicFile::create(path).map_err(io)?;
-            f.write_all(&pdf).map_err(io)?;
-            Some(f.commit().map_err(io)?)
-        }
-    };
+    let combined = combined_out.into_inner().ok().flatten();
 
     // Swap the staging folder into place.
     let staged = staging.keep();
@@ -222,6 +248,19 @@ where
     if had_old {
         let _ = std::fs::remove_dir_all(&old);
     }
+    let combined = match (combined, &opts.combined) {
+        (Some(c), Some(path)) => Some(c.finish().map_err(|source| BatchError::Io {
+            dir: path.display().to_string(),
+            source,
+        })?),
+        (None, Some(path)) => {
+            return Err(BatchError::Io {
+                dir: path.display().to_string(),
+                source: std::io::Error::other("the combined file was not completed"),
+            });
+        }
+        _ => None,
+    };
     let mut unrenderable = unrenderable.into_inner().unwrap_or_default();
     unrenderable.sort();
     Ok(BatchReport {
@@ -233,20 +272,71 @@ where
     })
 }
 
-/// Lays out, renders and writes one statement into `dir`.
+/// Pages per rendered chunk of the combined file: one font subset per chunk.
+pub const COMBINED_CHUNK: usize = 256;
+
+/// The combined file's thread: puts the workers' pages back in input order and appends them,
+/// [`COMBINED_CHUNK`] at a time. Returns `None` when the workers stopped early (an error they
+/// report); the unfinished file is then dropped. The caller finishes the file.
+fn combine(
+    path: &Path,
+    title: &str,
+    rx: std::sync::mpsc::Receiver<(usize, Vec<Page>)>,
+    fonts: &FontSet,
+) -> Result<Option<CombinedPdf>, BatchError> {
+    let io = |source: std::io::Error| BatchError::Io {
+        dir: path.display().to_string(),
+        source,
+    };
+    let mut out = CombinedPdf::create(path, title).map_err(io)?;
+    let mut waiting: BTreeMap<usize, Vec<Page>> = BTreeMap::new();
+    let mut next = 0;
+    let mut chunk: Vec<Page> = Vec::with_capacity(COMBINED_CHUNK);
+    let flush = |out: &mut CombinedPdf, chunk: &mut Vec<Page>| -> Result<(), BatchError> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let doc = Document {
+            title: title.to_string(),
+            pages: std::mem::take(chunk),
+        };
+        let pdf = render_document(&doc, fonts).map_err(|source| BatchError::Render {
+            user_token: "(combined file)".into(),
+            source,
+        })?;
+        out.append(pdf, &document_id(&doc)).map_err(io)
+    };
+    for (index, pages) in rx {
+        waiting.insert(index, pages);
+        while let Some(pages) = waiting.remove(&next) {
+            next += 1;
+            chunk.extend(pages);
+            if chunk.len() >= COMBINED_CHUNK {
+                flush(&mut out, &mut chunk)?;
+            }
+        }
+    }
+    if !waiting.is_empty() {
+        return Ok(None);
+    }
+    flush(&mut out, &mut chunk)?;
+    Ok(Some(out))
+}
+
+/// Lays out, renders and writes one recipient's statement into `dir`.
 fn one(
     item: &AnyStatement,
     dir: &Path,
     run: &StatementRun,
     layout: &Layout,
     fonts: &FontSet,
-) -> Result<(Page, bool, usize), BatchError> {
+) -> Result<(Vec<Page>, bool, usize), BatchError> {
     let token = item.user_token();
     let stem = file_stem(token).ok_or_else(|| BatchError::BadToken(token.to_string()))?;
-    let (page, missing) = item.layout(run, layout, fonts);
+    let (pages, missing) = item.layout(run, layout, fonts);
     let doc = Document {
         title: format!("Copy B for {token}"),
-        pages: vec![page],
+        pages,
     };
     let pdf = render(&doc, fonts).map_err(|source| BatchError::Render {
         user_token: token.to_string(),
@@ -269,12 +359,7 @@ fn one(
             }
         })?;
     f.write_all(&pdf).map_err(io)?;
-    let page = doc.pages.into_iter().next().unwrap_or_else(|| Page {
-        width: layout.width,
-        height: layout.height,
-        items: Vec::new(),
-    });
-    Ok((page, missing, pdf.len()))
+    Ok((doc.pages, missing, pdf.len()))
 }
 
 /// Staging and old folders a crashed run left beside the target.

@@ -9,15 +9,30 @@
 //! * **Subsetting.** printpdf 0.12 without its `text_layout` feature embeds external fonts whole
 //!   (its `subset_font` stub returns the original bytes), which would put 1.4 MB of font in every
 //!   statement. [`subset`] cuts the font down with allsorts (the font library printpdf itself
-//!   uses) to the glyphs a document uses, keeping a Unicode cmap, before it is handed to printpdf.
+//!   uses), keeping a Unicode cmap, before it is handed to printpdf. Subsetting (and deflating
+//!   the result) per document was most of a statement's cost, so [`FontSet::subset_for`] embeds
+//!   a run-wide base set (ASCII, the templates' punctuation) plus the 32-character blocks of whatever
+//!   else a document shows, made once per distinct set and cached for the run.
 //! * Shapes are not shaped: scripts that need contextual shaping or right-to-left ordering
 //!   (Arabic, Hebrew, Devanagari …) are drawn glyph by glyph in logical order from the fallback
 //!   font. Names in those scripts are legible only in isolated forms.
 
 use printpdf::ParsedFont;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// zlib at `level` (lopdf's own `compress` always uses the slowest, 9).
+pub fn deflate(bytes: &[u8], level: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(bytes.len() / 2),
+        flate2::Compression::new(level),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = e.write_all(bytes);
+    e.finish().unwrap_or_default()
+}
 
 /// DejaVu Sans 2.37 (Bitstream Vera license + public-domain changes: embedding and
 /// redistribution allowed; see `fonts/LICENSE-DejaVu.txt`).
@@ -57,35 +72,100 @@ impl Face {
 pub struct LoadedFont {
     pub bytes: Arc<[u8]>,
     pub parsed: ParsedFont,
+    /// For characters below [`TABLE_END`]: advance in 1/1000 em plus one, 0 when the font lacks
+    /// the glyph (measuring text is the hot path of every layout: no map lookups there).
+    table: Vec<u16>,
 }
+
+/// Characters below this are measured from a table.
+const TABLE_END: u32 = 0x3000;
 
 impl LoadedFont {
     pub fn from_bytes(bytes: Arc<[u8]>) -> Option<LoadedFont> {
         let parsed = ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())?;
-        Some(LoadedFont { bytes, parsed })
+        let mut font = LoadedFont {
+            bytes,
+            parsed,
+            table: Vec::new(),
+        };
+        font.table = (0..TABLE_END)
+            .map(|u| match char::from_u32(u) {
+                Some(c) if font.lookup_has(c) => (font.lookup_advance(c) as u16).saturating_add(1),
+                _ => 0,
+            })
+            .collect();
+        Some(font)
     }
 
-    pub fn has(&self, c: char) -> bool {
+    fn lookup_has(&self, c: char) -> bool {
         self.parsed
             .lookup_glyph_index(u32::from(c))
             .is_some_and(|g| g != 0)
     }
 
-    /// Advance of `c` in 1/1000 em (0 when the font lacks it).
-    pub fn advance(&self, c: char) -> i64 {
+    fn lookup_advance(&self, c: char) -> i64 {
         let per_em = i64::from(self.parsed.units_per_em.max(1));
         self.parsed
             .lookup_glyph_index(u32::from(c))
             .and_then(|g| self.parsed.get_glyph_width(g))
             .map_or(0, |w| i64::from(w) * 1000 / per_em)
     }
+
+    pub fn has(&self, c: char) -> bool {
+        match self.table.get(u32::from(c) as usize) {
+            Some(v) => *v != 0,
+            None => self.lookup_has(c),
+        }
+    }
+
+    /// Advance of `c` in 1/1000 em (0 when the font lacks it).
+    pub fn advance(&self, c: char) -> i64 {
+        match self.table.get(u32::from(c) as usize) {
+            Some(v) => i64::from(v.saturating_sub(1)),
+            None => self.lookup_advance(c),
+        }
+    }
 }
 
-/// The fonts a run uses: the shipped pair and an optional fallback.
+/// A font subset ready to embed: parsed for printpdf, and its program already deflated (the
+/// renderer swaps these bytes in rather than compressing the font again for every document).
+pub struct Subset {
+    pub parsed: ParsedFont,
+    /// The zlib-compressed font program (`/Filter /FlateDecode`).
+    pub deflated: Vec<u8>,
+}
+
+/// Characters every subset of the shipped faces carries, whatever the document shows: printable
+/// ASCII and the punctuation the templates use. Most documents show nothing else, so one subset
+/// per face serves most of a run (cached in [`FontSet`]). A document with other characters gets
+/// the whole 32-character block of each (`é` brings U+00E0-U+00FF, `Д` U+0400-U+041F), so the
+/// distinct sets, and the subsets made, stay few while files stay small.
+fn base_chars() -> &'static BTreeSet<char> {
+    static BASE: OnceLock<BTreeSet<char>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        (0x20u32..0x7F)
+            .filter_map(char::from_u32)
+            .chain("…—–·•’‘“”−§\u{FFFD}".chars())
+            .collect()
+    })
+}
+
+/// Subsets already made in this run, by face and character set.
+#[derive(Default)]
+struct SubsetCache(Mutex<HashMap<SubsetKey, Arc<Subset>>>);
+
+/// A face and the characters its subset holds.
+type SubsetKey = (Face, Vec<char>);
+
+/// At most this many cached subsets (a run with very many distinct scripts starts over).
+const CACHE_LIMIT: usize = 512;
+
+/// The fonts a run uses: the shipped pair and an optional fallback, and the subsets made so far.
 pub struct FontSet {
     pub regular: Arc<LoadedFont>,
     pub bold: Arc<LoadedFont>,
     pub fallback: Option<Arc<LoadedFont>>,
+    cache: SubsetCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +221,7 @@ impl FontSet {
             regular,
             bold,
             fallback: None,
+            cache: SubsetCache::default(),
         }
     }
 
@@ -219,6 +300,47 @@ impl FontSet {
             })
             .sum();
         units * size / 1000
+    }
+
+    /// The subset of `face` to embed for a document that shows `chars`: for the shipped faces the
+    /// run-wide base set (plus `chars` when they go beyond it), for the fallback exactly `chars`;
+    /// made once per set and cached. `None` when subsetting fails (the caller embeds the whole
+    /// font).
+    pub fn subset_for(&self, face: Face, chars: &BTreeSet<char>) -> Option<Arc<Subset>> {
+        let key: Vec<char> = match face {
+            Face::Fallback => chars.iter().copied().collect(),
+            Face::Regular | Face::Bold => {
+                let base = base_chars();
+                let font = self.loaded(face);
+                let mut set = base.clone();
+                for c in chars.difference(base) {
+                    let block = u32::from(*c) & !31;
+                    set.extend(
+                        (block..block + 32)
+                            .filter_map(char::from_u32)
+                            .filter(|c| font.has(*c)),
+                    );
+                    set.insert(*c);
+                }
+                set.into_iter().collect()
+            }
+        };
+        let cache_key = (face, key);
+        if let Some(hit) = self.cache.0.lock().ok()?.get(&cache_key) {
+            return Some(hit.clone());
+        }
+        let set: BTreeSet<char> = cache_key.1.iter().copied().collect();
+        let parsed = subset(self.loaded(face), &set)?;
+        // Made once per run and set: worth the best compression.
+        let deflated = deflate(&parsed.original_bytes, 9);
+        let made = Arc::new(Subset { parsed, deflated });
+        if let Ok(mut cache) = self.cache.0.lock() {
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(cache_key, made.clone());
+        }
+        Some(made)
     }
 
     /// Splits resolved text into runs drawn in one face each.

@@ -5,23 +5,22 @@
 //!   crash or an error never leaves a half-written worksheet.
 //! * [`f1042s`]: the 1042-S worksheet and the Form 1042 summary file.
 //! * [`nec`]: the 1099-NEC worksheet (columns are a public interface: add, never rename).
-//! * [`pdf`]: the plain 1099-NEC worksheet PDF in the built-in fonts (kept for callers of
-//!   `nec_pdf`; `report 1099 --pdf` now writes the [`packet`]).
 //! * Documents with embedded fonts, all drawn by one renderer from one layout model:
 //!   [`doc`] (the model and the fitting/wrapping builder), [`fonts`] (shipped DejaVu Sans, the
 //!   fallback font, subsetting), [`template`] (layouts as data, `templates/layouts/*.toml`),
 //!   [`render`] (model → PDF), [`statement`] (1099-NEC and 1042-S recipient statements),
-//!   [`packet`] (cover, exceptions, worksheet) and [`batch`] (many statements in parallel).
+//!   [`packet`] (cover, exceptions, worksheet; 1099-NEC and 1042-S alike), [`batch`] (many
+//!   statements in parallel) and [`combined`] (one streamed print-ready file).
 
 pub mod atomic;
 pub mod batch;
 pub mod cell;
+pub mod combined;
 pub mod doc;
 pub mod f1042s;
 pub mod fonts;
 pub mod nec;
 pub mod packet;
-pub mod pdf;
 pub mod render;
 pub mod statement;
 pub mod template;

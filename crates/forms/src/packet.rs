@@ -6,6 +6,7 @@
 //! next) and the worksheet takes [`WorksheetRow`]s, which a 1042-S worksheet maps to as well.
 
 use crate::doc::{Align, Canvas, Document, PT, Page, money};
+use crate::f1042s::F1042sRow;
 use crate::fonts::{FontSet, Style};
 use crate::nec::NecRow;
 use crate::statement::StatementPayer;
@@ -44,23 +45,47 @@ pub struct ExceptionRow {
     pub detail: String,
 }
 
-/// The exceptions page's sections.
+/// One section of the exceptions page: its heading is the layout's label `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionSection {
+    /// The label key of the heading (`exceptions_tin`, …).
+    pub key: String,
+    pub rows: Vec<ExceptionRow>,
+    /// The store holds no data of this kind (e.g. no KYC holds were ever recorded): the section
+    /// prints the label `<key>_none` instead of rows.
+    pub no_data: bool,
+}
+
+impl ExceptionSection {
+    pub fn new(key: &str, rows: Vec<ExceptionRow>) -> ExceptionSection {
+        ExceptionSection {
+            key: key.into(),
+            rows,
+            no_data: false,
+        }
+    }
+
+    /// Open KYC holds: `None` when the store has no hold data at all.
+    pub fn kyc(holds: Option<Vec<ExceptionRow>>) -> ExceptionSection {
+        ExceptionSection {
+            key: "exceptions_kyc".into(),
+            no_data: holds.is_none(),
+            rows: holds.unwrap_or_default(),
+        }
+    }
+}
+
+/// The exceptions page: sections in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Exceptions {
-    /// Reportable payees with a missing, malformed or invalid TIN.
-    pub tin: Vec<ExceptionRow>,
-    /// ZIP codes repaired from the payout records.
-    pub zip_repaired: Vec<ExceptionRow>,
-    /// Records that disagree (ambiguous TIN type, W-9 vs. API …).
-    pub conflicts: Vec<ExceptionRow>,
-    /// Open KYC holds; `None` when the store has no such data (the page says so).
-    pub kyc_holds: Option<Vec<ExceptionRow>>,
+    pub sections: Vec<ExceptionSection>,
 }
 
 impl Exceptions {
-    /// The exceptions the 1099-NEC worksheet rows themselves show (their `tin_status` and flags).
-    pub fn from_nec_rows(rows: &[NecRow]) -> Exceptions {
-        let mut e = Exceptions::default();
+    /// The exceptions the 1099-NEC worksheet rows themselves show (their `tin_status` and
+    /// flags), then open KYC holds (`None`: no hold data in the store).
+    pub fn from_nec_rows(rows: &[NecRow], kyc_holds: Option<Vec<ExceptionRow>>) -> Exceptions {
+        let (mut tin, mut zip, mut conflicts) = (Vec::new(), Vec::new(), Vec::new());
         for r in rows {
             let row = |detail: String| ExceptionRow {
                 user_token: r.user_token.clone(),
@@ -68,79 +93,186 @@ impl Exceptions {
                 detail,
             };
             if matches!(r.tin_status.as_str(), "missing" | "malformed" | "invalid") {
-                e.tin.push(row(format!("TIN {}", r.tin_status)));
+                tin.push(row(format!("TIN {}", r.tin_status)));
             }
             let flags: Vec<&str> = r.flags.split(';').map(str::trim).collect();
             if flags.contains(&"zip_repaired") {
-                e.zip_repaired
-                    .push(row(format!("ZIP now {}", r.zip.trim())));
+                zip.push(row(format!("ZIP now {}", r.zip.trim())));
             }
             if flags.contains(&"ambiguous_tin_type") {
-                e.conflicts.push(row(format!(
+                conflicts.push(row(format!(
                     "TIN type ambiguous (reported as {})",
                     r.tin_type
                 )));
             }
         }
-        e
+        Exceptions {
+            sections: vec![
+                ExceptionSection::new("exceptions_tin", tin),
+                ExceptionSection::new("exceptions_zip", zip),
+                ExceptionSection::new("exceptions_conflicts", conflicts),
+                ExceptionSection::kyc(kyc_holds),
+            ],
+        }
+    }
+
+    /// The 1042-S exceptions: rows with issues (missing foreign TIN or date of birth, a treaty
+    /// claim not applied, …), then the payees the caller lists as conflicts or needing a
+    /// decision, then open KYC holds.
+    pub fn from_1042s_rows(
+        rows: &[F1042sRow],
+        conflicts: Vec<ExceptionRow>,
+        undecided: Vec<ExceptionRow>,
+        kyc_holds: Option<Vec<ExceptionRow>>,
+    ) -> Exceptions {
+        let mut issues: Vec<ExceptionRow> = Vec::new();
+        for r in rows.iter().filter(|r| !r.issues.trim().is_empty()) {
+            let detail = format!("code {}: {}", r.income_code, r.issues.trim());
+            match issues.last_mut() {
+                // One line per payee: a payee's forms share most issues.
+                Some(last) if last.user_token == r.user_token => {
+                    if !last.detail.ends_with(r.issues.trim()) {
+                        last.detail.push_str(" | ");
+                        last.detail.push_str(&detail);
+                    }
+                }
+                _ => issues.push(ExceptionRow {
+                    user_token: r.user_token.clone(),
+                    name: name_cell(&r.name, &r.business_name),
+                    detail,
+                }),
+            }
+        }
+        Exceptions {
+            sections: vec![
+                ExceptionSection::new("exceptions_issues", issues),
+                ExceptionSection::new("exceptions_conflicts", conflicts),
+                ExceptionSection::new("exceptions_undecided", undecided),
+                ExceptionSection::kyc(kyc_holds),
+            ],
+        }
     }
 }
 
-/// One worksheet row as the packet prints it (cells by column key).
+/// One worksheet row as the packet prints it: text cells and amounts by column key (the keys
+/// of [`Kind::worksheet_columns`](crate::template::Kind::worksheet_columns)). Amounts are
+/// summed per page, carried forward and totalled in full on the last page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorksheetRow {
-    pub user_token: String,
-    pub name: String,
-    pub tin_type: String,
-    pub tin: String,
-    pub tin_status: String,
-    pub box1: Decimal,
-    pub box4: Decimal,
-    pub address: String,
-    pub flags: String,
-    pub email: String,
-    pub name_control: String,
+    pub text: Vec<(&'static str, String)>,
+    pub amounts: Vec<(&'static str, Decimal)>,
 }
 
 impl WorksheetRow {
     pub fn from_nec(r: &NecRow) -> WorksheetRow {
         WorksheetRow {
-            user_token: r.user_token.clone(),
-            name: name_cell(&r.name, &r.business_name),
-            tin_type: r.tin_type.clone(),
-            tin: r.tin.clone(),
-            tin_status: r.tin_status.clone(),
-            box1: masspay_tax_rules::round_cents(r.box1),
-            box4: masspay_tax_rules::round_cents(r.box4),
-            address: address_cell(r),
-            flags: r
-                .flags
-                .split(';')
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .collect::<Vec<_>>()
-                .join(", "),
-            email: r.email.clone(),
-            name_control: r.name_control.clone(),
+            text: vec![
+                ("user_token", r.user_token.clone()),
+                ("name", name_cell(&r.name, &r.business_name)),
+                ("tin_type", r.tin_type.clone()),
+                ("tin", r.tin.clone()),
+                ("tin_status", r.tin_status.clone()),
+                (
+                    "address",
+                    address_cell(&[
+                        &r.address1,
+                        &r.address2,
+                        &r.city,
+                        &state_zip(&r.state, &r.zip),
+                        &r.country,
+                    ]),
+                ),
+                ("flags", flags_cell(&r.flags)),
+                ("email", r.email.clone()),
+                ("name_control", r.name_control.clone()),
+            ],
+            amounts: vec![
+                ("box1", masspay_tax_rules::round_cents(r.box1)),
+                ("box4", masspay_tax_rules::round_cents(r.box4)),
+            ],
         }
     }
 
-    fn cell(&self, key: &str) -> String {
-        match key {
-            "user_token" => self.user_token.clone(),
-            "name" => self.name.clone(),
-            "tin_type" => self.tin_type.clone(),
-            "tin" => self.tin.clone(),
-            "tin_status" => self.tin_status.clone(),
-            "box1" => money(self.box1),
-            "box4" => money(self.box4),
-            "address" => self.address.clone(),
-            "flags" => self.flags.clone(),
-            "email" => self.email.clone(),
-            "name_control" => self.name_control.clone(),
-            _ => String::new(),
+    /// One 1042-S form (worksheet row).
+    pub fn from_1042s(r: &F1042sRow) -> WorksheetRow {
+        WorksheetRow {
+            text: vec![
+                ("user_token", r.user_token.clone()),
+                ("name", name_cell(&r.name, &r.business_name)),
+                ("country", r.country.clone()),
+                (
+                    "address",
+                    address_cell(&[&r.address1, &r.city, &state_zip(&r.state, &r.zip)]),
+                ),
+                ("income_code", r.income_code.clone()),
+                (
+                    "us_source_percent",
+                    crate::f1042s::format_rate(r.us_source_percent),
+                ),
+                ("ch3_status", r.ch3_status.clone()),
+                ("ch3_exemption", r.ch3_exemption.clone()),
+                ("ch4_status", r.ch4_status.clone()),
+                ("ch4_exemption", r.ch4_exemption.clone()),
+                ("rate", crate::f1042s::format_rate(r.rate)),
+                ("foreign_tin", r.foreign_tin.clone()),
+                ("us_tin", r.us_tin.clone()),
+                ("lob_code", r.lob_code.clone()),
+                ("form_on_file", r.form_on_file.clone()),
+                ("issues", flags_cell(&r.issues)),
+            ],
+            amounts: vec![
+                (
+                    "gross_income",
+                    masspay_tax_rules::round_cents(r.gross_income),
+                ),
+                (
+                    "tax_withheld",
+                    masspay_tax_rules::round_cents(r.tax_withheld),
+                ),
+                ("tax_due", masspay_tax_rules::round_cents(r.tax_due)),
+                (
+                    "under_withheld",
+                    masspay_tax_rules::round_cents(r.under_withheld),
+                ),
+            ],
         }
     }
+
+    pub fn amount(&self, key: &str) -> Decimal {
+        self.amounts
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(Decimal::ZERO, |(_, v)| *v)
+    }
+
+    fn cell(&self, key: &str) -> String {
+        if let Some((_, v)) = self.amounts.iter().find(|(k, _)| *k == key) {
+            return money(*v);
+        }
+        self.text
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// `a;b` → `a, b`.
+fn flags_cell(flags: &str) -> String {
+    flags
+        .split(';')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn state_zip(state: &str, zip: &str) -> String {
+    [state.trim(), zip.trim()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn name_cell(name: &str, business: &str) -> String {
@@ -154,23 +286,13 @@ fn name_cell(name: &str, business: &str) -> String {
     }
 }
 
-fn address_cell(r: &NecRow) -> String {
-    let state_zip = [r.state.trim(), r.zip.trim()]
-        .into_iter()
+fn address_cell(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
-        .join(" ");
-    [
-        r.address1.trim(),
-        r.address2.trim(),
-        r.city.trim(),
-        state_zip.as_str(),
-        r.country.trim(),
-    ]
-    .into_iter()
-    .filter(|s| !s.is_empty())
-    .collect::<Vec<_>>()
-    .join(", ")
+        .join(", ")
 }
 
 fn fill(template: &str, form: &str, year: i32) -> String {
@@ -180,6 +302,32 @@ fn fill(template: &str, form: &str, year: i32) -> String {
 }
 
 const ROW_PITCH: i64 = 12 * PT;
+
+/// The labels the packet code prints (every packet template has them).
+pub const LABELS: [&str; 22] = [
+    "cover_title",
+    "cover_payer",
+    "cover_payer_tin",
+    "cover_rules",
+    "cover_counts",
+    "cover_totals",
+    "cover_sync",
+    "cover_generated",
+    "cover_contents",
+    "cover_no_payer",
+    "exceptions_title",
+    "exceptions_intro",
+    "exceptions_conflicts",
+    "exceptions_kyc",
+    "exceptions_kyc_none",
+    "exceptions_none",
+    "worksheet_title",
+    "carried",
+    "page_total",
+    "total",
+    "page_of",
+    "empty",
+];
 
 /// The whole packet as the layout model. The bool says whether a character could not be shown.
 pub fn packet_document(
@@ -213,7 +361,21 @@ pub fn packet_document(
             &fill(l.label("cover_title"), &info.form, info.tax_year),
         );
         y -= 28 * PT;
-        let label_w = 110 * PT;
+        // The values start clear of the widest section label (at least 110 pt in).
+        let label_w = [
+            "cover_payer",
+            "cover_payer_tin",
+            "cover_rules",
+            "cover_counts",
+            "cover_totals",
+            "cover_sync",
+            "cover_generated",
+        ]
+        .iter()
+        .map(|k| fonts.width(l.label(k), Style::Bold, l.sizes.heading) + 12 * PT)
+        .max()
+        .unwrap_or(0)
+        .max(110 * PT);
         let section = |c: &mut Canvas<'_>, y: &mut i64, label: &str, lines: &[String]| {
             c.text(left, *y, l.sizes.heading, Style::Bold, Align::Left, label);
             for line in lines {
@@ -242,7 +404,7 @@ pub fn packet_document(
                 v.push(p.phone.clone());
                 v
             }
-            None => vec!["not configured ([payer] in masspay-tax.toml)".into()],
+            None => vec![l.label("cover_no_payer").to_string()],
         };
         section(&mut c, &mut y, l.label("cover_payer"), &payer_lines);
         if let Some(p) = &info.payer {
@@ -322,27 +484,15 @@ pub fn packet_document(
             l.label("exceptions_intro"),
         );
         y -= 18 * PT;
-        let none_kyc = vec![ExceptionRow {
-            user_token: String::new(),
-            name: l.label("exceptions_kyc_none").to_string(),
-            detail: String::new(),
-        }];
-        let sections: [(&str, &[ExceptionRow]); 4] = [
-            ("exceptions_tin", &exceptions.tin),
-            ("exceptions_zip", &exceptions.zip_repaired),
-            ("exceptions_conflicts", &exceptions.conflicts),
-            (
-                "exceptions_kyc",
-                exceptions.kyc_holds.as_deref().unwrap_or(&none_kyc),
-            ),
-        ];
         let bottom = l.margin + 8 * PT;
         let cols = [
             (0, 150 * PT),
             (150 * PT, 230 * PT),
             (380 * PT, width - 380 * PT),
         ];
-        for (key, list) in sections {
+        for section in &exceptions.sections {
+            let key = section.key.as_str();
+            let list = &section.rows;
             if y - 3 * ROW_PITCH < bottom {
                 missing |= c.missing_glyphs;
                 pages.push(c.finish());
@@ -356,26 +506,17 @@ pub fn packet_document(
                 l.sizes.heading,
                 Style::Bold,
                 Align::Left,
-                &format!(
-                    "{} ({})",
-                    l.label(key),
-                    if exceptions.kyc_holds.is_none() && key == "exceptions_kyc" {
-                        0
-                    } else {
-                        list.len()
-                    }
-                ),
+                &format!("{} ({})", l.label(key), list.len()),
             );
             y -= ROW_PITCH + 2 * PT;
             if list.is_empty() {
-                c.text(
-                    left + 10 * PT,
-                    y,
-                    body,
-                    Style::Regular,
-                    Align::Left,
-                    l.label("exceptions_none"),
-                );
+                let none = format!("{key}_none");
+                let none = if section.no_data && !l.label(&none).is_empty() {
+                    l.label(&none)
+                } else {
+                    l.label("exceptions_none")
+                };
+                c.text(left + 10 * PT, y, body, Style::Regular, Align::Left, none);
                 y -= ROW_PITCH;
             }
             for row in list {
@@ -419,14 +560,15 @@ pub fn packet_document(
         rows.chunks(rows_per_page).collect()
     };
     let title = fill(l.label("worksheet_title"), &info.form, info.tax_year);
-    let (mut run1, mut run4) = (Decimal::ZERO, Decimal::ZERO);
+    // The amount columns: summed per page, carried forward, totalled on the last page.
     let sums: Vec<usize> = l
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.key == "box1" || c.key == "box4")
+        .filter(|(_, c)| c.total)
         .map(|(i, _)| i)
         .collect();
+    let mut running = vec![Decimal::ZERO; sums.len()];
     let n_chunks = chunks.len();
     for (k, chunk) in chunks.iter().enumerate() {
         let mut c = Canvas::new(fonts, l.width, l.height);
@@ -450,10 +592,13 @@ pub fn packet_document(
                 Style::Regular,
                 Align::Right,
                 &format!(
-                    "{}: box 1 {} · box 4 {}",
+                    "{}: {}",
                     l.label("carried"),
-                    money(run1),
-                    money(run4)
+                    sums.iter()
+                        .zip(&running)
+                        .map(|(&j, v)| format!("{} {}", l.columns[j].label, money(*v)))
+                        .collect::<Vec<_>>()
+                        .join(" · ")
                 ),
             );
         }
@@ -469,7 +614,7 @@ pub fn packet_document(
             );
         }
         c.line(left, header_y - 4 * PT, right, header_y - 4 * PT, 600, 0);
-        let (mut page1, mut page4) = (Decimal::ZERO, Decimal::ZERO);
+        let mut page = vec![Decimal::ZERO; sums.len()];
         for (i, r) in chunk.iter().enumerate() {
             let y = first_row - i as i64 * ROW_PITCH;
             if i % 2 == 1 {
@@ -493,8 +638,9 @@ pub fn packet_document(
                     &r.cell(&col.key),
                 );
             }
-            page1 += r.box1;
-            page4 += r.box4;
+            for (t, &j) in page.iter_mut().zip(&sums) {
+                *t += r.amount(&l.columns[j].key);
+            }
         }
         if rows.is_empty() {
             c.text(
@@ -506,13 +652,14 @@ pub fn packet_document(
                 l.label("empty"),
             );
         }
-        run1 += page1;
-        run4 += page4;
+        for (t, p) in running.iter_mut().zip(&page) {
+            *t += *p;
+        }
         let used = chunk.len().max(1) as i64;
         let mut y = first_row - used * ROW_PITCH - 4 * PT;
         c.line(left, y + 9 * PT, right, y + 9 * PT, 400, 0);
         let last = k + 1 == n_chunks;
-        let totals_line = |c: &mut Canvas<'_>, y: i64, label: String, b1: Decimal, b4: Decimal| {
+        let totals_line = |c: &mut Canvas<'_>, y: i64, label: String, values: &[Decimal]| {
             c.fit(
                 left,
                 y,
@@ -523,8 +670,7 @@ pub fn packet_document(
                 Align::Left,
                 &label,
             );
-            for &j in &sums {
-                let v = if l.columns[j].key == "box1" { b1 } else { b4 };
+            for (&j, v) in sums.iter().zip(values) {
                 cell(
                     c,
                     l,
@@ -532,27 +678,24 @@ pub fn packet_document(
                     ColumnAlign::Right,
                     y,
                     Style::Bold,
-                    &money(v),
+                    &money(*v),
                 );
             }
         };
-        totals_line(&mut c, y, l.label("page_total").to_string(), page1, page4);
+        totals_line(&mut c, y, l.label("page_total").to_string(), &page);
         y -= ROW_PITCH;
         if last {
             let n = rows.len();
             totals_line(
                 &mut c,
                 y,
-                format!(
-                    "{} · {n} payee{}",
-                    l.label("total"),
-                    if n == 1 { "" } else { "s" }
-                ),
-                run1,
-                run4,
+                l.label("total")
+                    .replace("{n}", &n.to_string())
+                    .replace("{s}", if n == 1 { "" } else { "s" }),
+                &running,
             );
         } else {
-            totals_line(&mut c, y, l.label("carried").to_string(), run1, run4);
+            totals_line(&mut c, y, l.label("carried").to_string(), &running);
         }
         missing |= c.missing_glyphs;
         pages.push(c.finish());

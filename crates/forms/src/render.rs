@@ -1,5 +1,5 @@
 //! The one renderer: a [`Document`] (the layout model) → PDF bytes, with the fonts embedded and
-//! subset to the glyphs the document uses.
+//! subset ([`FontSet::subset_for`]: the run's base set plus the document's own characters).
 //!
 //! * Every text item is its own text object (`BT … ET`) placed with the absolute `Tm` operator
 //!   (printpdf's `SetTextCursor` is the relative `Td`); runs in different faces (the shipped
@@ -9,13 +9,14 @@
 //!   `/ID` is a hash of the document's text.
 
 use crate::doc::{Align, Document, Item};
-use crate::fonts::{Face, FontSet, Style, subset};
+use crate::fonts::{Face, FontSet, Style, Subset};
 use printpdf::{
     Color, FontId, Line as PdfLine, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle,
     PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextMatrix,
     WindingOrder,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -40,6 +41,16 @@ const WATERMARK_DEGREES: f32 = 35.0;
 
 /// Renders the document to PDF bytes.
 pub fn render(doc: &Document, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
+    let mut lo = render_document(doc, fonts)?;
+    let mut out = Vec::new();
+    lo.save_to(&mut out)
+        .map_err(|e| RenderError::Save(e.to_string()))?;
+    Ok(out)
+}
+
+/// Renders the document to a PDF object tree (compressed, not yet serialised): what
+/// [`render`] saves, and what [`crate::combined::CombinedPdf`] appends.
+pub fn render_document(doc: &Document, fonts: &FontSet) -> Result<lopdf::Document, RenderError> {
     // Which characters each face draws, for subsetting.
     let mut used: BTreeMap<Face, BTreeSet<char>> = BTreeMap::new();
     for page in &doc.pages {
@@ -57,9 +68,17 @@ pub fn render(doc: &Document, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
     let mut pdf = PdfDocument::new(&doc.title);
     pdf.metadata.info.creator = "masspay-tax".into();
     let mut ids: BTreeMap<Face, FontId> = BTreeMap::new();
+    let mut subsets: Vec<Arc<Subset>> = Vec::new();
     for (n, (face, chars)) in used.iter().enumerate() {
         let loaded = fonts.loaded(*face);
-        let parsed = subset(loaded, chars).unwrap_or_else(|| loaded.parsed.clone());
+        let parsed = match fonts.subset_for(*face, chars) {
+            Some(sub) => {
+                let parsed = sub.parsed.clone();
+                subsets.push(sub);
+                parsed
+            }
+            None => loaded.parsed.clone(),
+        };
         let id = FontId(format!("F{}", n + 1));
         pdf.resources
             .fonts
@@ -104,11 +123,34 @@ pub fn render(doc: &Document, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
     {
         dict.remove(b"GTS_PDFXVersion");
     }
-    lo.compress();
-    let mut out = Vec::new();
-    lo.save_to(&mut out)
-        .map_err(|e| RenderError::Save(e.to_string()))?;
-    Ok(out)
+    compress(&mut lo, &subsets);
+    Ok(lo)
+}
+
+/// Deflates every stream: a font program that is one of this run's cached subsets gets the
+/// subset's already-deflated bytes, the rest (page contents, /ToUnicode) are compressed here
+/// at the fast level.
+fn compress(lo: &mut lopdf::Document, subsets: &[Arc<Subset>]) {
+    for object in lo.objects.values_mut() {
+        let lopdf::Object::Stream(stream) = object else {
+            continue;
+        };
+        if !stream.allows_compression || stream.dict.get(b"Filter").is_ok() {
+            continue;
+        }
+        let cached = subsets
+            .iter()
+            .find(|s| s.parsed.original_bytes == stream.content);
+        let deflated = match cached {
+            Some(s) => s.deflated.clone(),
+            // Page contents: every document has its own, so the fast level.
+            None => crate::fonts::deflate(&stream.content, 1),
+        };
+        if deflated.len() + 19 < stream.content.len() {
+            stream.dict.set("Filter", "FlateDecode");
+            stream.set_content(deflated);
+        }
+    }
 }
 
 fn draw(
@@ -249,7 +291,7 @@ fn draw(
 }
 
 /// A stable 32-hex-digit id: two FNV-1a 64 hashes of the document's text.
-fn document_id(doc: &Document) -> String {
+pub fn document_id(doc: &Document) -> String {
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x6c62_272e_07bb_0142;
     let mut feed = |bytes: &[u8]| {

@@ -182,19 +182,66 @@ fn dollars(d: Decimal) -> String {
     format!("$ {}", money(d))
 }
 
-/// Draws a labelled box: outline, caption at the top (wrapped), then `lines` of value below.
-#[allow(clippy::too_many_arguments)]
-fn boxed(
-    c: &mut Canvas<'_>,
-    l: &Layout,
+/// One labelled box of a statement's grid: where it is, the caption's label key, the value
+/// lines and how they align. Every box of both forms is drawn by [`draw_box`].
+struct Boxed<'a> {
     x: i64,
     top: i64,
     w: i64,
     h: i64,
-    label: &str,
-    value: &[String],
+    /// Label key in the layout (empty: no caption).
+    label: &'a str,
+    value: Vec<String>,
     align: Align,
-) {
+}
+
+impl<'a> Boxed<'a> {
+    fn new(x: i64, top: i64, w: i64, h: i64, label: &'a str) -> Boxed<'a> {
+        Boxed {
+            x,
+            top,
+            w,
+            h,
+            label,
+            value: Vec::new(),
+            align: Align::Left,
+        }
+    }
+
+    fn lines(mut self, value: Vec<String>) -> Boxed<'a> {
+        self.value = value;
+        self
+    }
+
+    fn text(self, value: &str) -> Boxed<'a> {
+        self.lines(vec![value.to_string()])
+    }
+
+    /// A dollar amount, right-aligned.
+    fn amount(mut self, d: Decimal) -> Boxed<'a> {
+        self.value = vec![dollars(d)];
+        self.align = Align::Right;
+        self
+    }
+
+    fn right(mut self) -> Boxed<'a> {
+        self.align = Align::Right;
+        self
+    }
+}
+
+/// Draws a labelled box: outline, caption at the top (wrapped), then the value lines below.
+fn draw_box(c: &mut Canvas<'_>, l: &Layout, b: &Boxed<'_>) {
+    let Boxed {
+        x,
+        top,
+        w,
+        h,
+        label,
+        ref value,
+        align,
+    } = *b;
+    let label = if label.is_empty() { "" } else { l.label(label) };
     c.rect(x, top - h, w, h, None, Some(500));
     let pad = 2500;
     let label_room = (h / 2).min(3 * l.sizes.label * 6 / 5);
@@ -353,21 +400,20 @@ fn statement_tail(c: &mut Canvas<'_>, l: &Layout, run: &StatementRun, top: i64, 
     }
 }
 
-/// One 1099-NEC Copy B page. The bool says whether a character could not be shown.
-pub fn layout_1099_nec(
-    s: &Statement1099Nec,
-    run: &StatementRun,
+/// The heading both forms share: form number, title, tax year, OMB line; `corner` is printed
+/// at the right of the OMB line. The shares are the title's and the OMB line's room in percent
+/// of the width. Returns the y of the OMB line.
+fn heading(
+    c: &mut Canvas<'_>,
     l: &Layout,
-    fonts: &FontSet,
-) -> (Page, bool) {
-    let mut c = Canvas::new(fonts, l.width, l.height);
+    tax_year: i32,
+    (title_share, omb_share): (i64, i64),
+    corner: Option<(String, i64)>,
+) -> i64 {
     let left = l.margin;
     let right = l.width - l.margin;
     let width = right - left;
-    let top = l.height - l.margin;
-
-    // Heading.
-    let title_y = top - l.sizes.title;
+    let title_y = l.height - l.margin - l.sizes.title;
     c.text(
         left,
         title_y,
@@ -376,11 +422,11 @@ pub fn layout_1099_nec(
         Align::Left,
         l.label("form"),
     );
-    let form_w = fonts.width(l.label("form"), Style::Bold, l.sizes.title);
+    let form_w = c.fonts.width(l.label("form"), Style::Bold, l.sizes.title);
     c.fit(
         left + form_w + 8 * PT,
         title_y,
-        width / 2 - form_w - 8 * PT,
+        width * title_share / 100 - form_w - 8 * PT,
         l.sizes.heading,
         l.sizes.min,
         Style::Regular,
@@ -393,29 +439,39 @@ pub fn layout_1099_nec(
         l.sizes.heading + 2 * PT,
         Style::Bold,
         Align::Right,
-        &format!("{} {}", l.label("tax_year"), s.tax_year),
+        &format!("{} {}", l.label("tax_year"), tax_year),
     );
     let sub_y = title_y - l.sizes.small - 4 * PT;
     c.fit(
         left,
         sub_y,
-        width * 2 / 3,
+        width * omb_share / 100,
         l.sizes.small,
         l.sizes.min,
         Style::Regular,
         Align::Left,
         &format!("{} · {}", l.label("omb"), l.label("department")),
     );
-    if s.corrected {
-        c.text(
-            right,
-            sub_y,
-            l.sizes.small,
-            Style::Bold,
-            Align::Right,
-            l.label("corrected"),
-        );
+    if let Some((text, size)) = corner {
+        c.text(right, sub_y, size, Style::Bold, Align::Right, &text);
     }
+    sub_y
+}
+
+/// One 1099-NEC Copy B page. The bool says whether a character could not be shown.
+pub fn layout_1099_nec(
+    s: &Statement1099Nec,
+    run: &StatementRun,
+    l: &Layout,
+    fonts: &FontSet,
+) -> (Page, bool) {
+    let mut c = Canvas::new(fonts, l.width, l.height);
+    let left = l.margin;
+    let width = l.width - 2 * l.margin;
+    let corrected = s
+        .corrected
+        .then(|| (l.label("corrected").to_string(), l.sizes.small));
+    let sub_y = heading(&mut c, l, s.tax_year, (50, 66), corrected);
 
     // The grid: payer/recipient (left), boxes (middle), Copy B and legend (right).
     let grid_top = sub_y - 8 * PT;
@@ -424,49 +480,65 @@ pub fn layout_1099_nec(
     let wr = width - wl - wm;
     let (xl, xm, xr) = (left, left + wl, left + wl + wm);
     let (h1, h2, h3, h4, h5) = (88 * PT, 36 * PT, 48 * PT, 56 * PT, 30 * PT);
+    let (y2, y3, y4) = (grid_top - h1, grid_top - h1 - h2, grid_top - h1 - h2 - h3);
+    let y5 = y4 - h4;
 
     let mut payer = vec![s.payer.name.clone()];
     payer.extend(s.payer.name_line2.clone());
     payer.extend(s.payer.address_lines.iter().cloned());
     payer.push(s.payer.phone.clone());
-    boxed(
-        &mut c,
-        l,
-        xl,
-        grid_top,
-        wl,
-        h1,
-        l.label("payer"),
-        &payer,
-        Align::Left,
-    );
-    boxed(
-        &mut c,
-        l,
-        xm,
-        grid_top,
-        wm,
-        h1 / 2,
-        l.label("box1"),
-        &[dollars(s.box1)],
-        Align::Right,
-    );
-    boxed(
-        &mut c,
-        l,
-        xm,
-        grid_top - h1 / 2,
-        wm,
-        h1 / 2,
-        l.label("box2"),
-        &[],
-        Align::Left,
-    );
+    let mut names = vec![s.recipient_name.clone()];
+    if !s.recipient_name_line2.trim().is_empty() {
+        names.push(s.recipient_name_line2.clone());
+    }
+    // Boxes 5-7 across the middle and right columns, two state lines.
+    let states: Vec<&StateLine> = s.states.iter().take(2).collect();
+    let col = |f: &dyn Fn(&StateLine) -> String| -> Vec<String> {
+        if states.is_empty() {
+            vec![String::new()]
+        } else {
+            states.iter().map(|st| f(st)).collect()
+        }
+    };
+    let w57 = wm + wr;
+    let w5 = w57 / 3;
+    let wa = wl * 7 / 10;
+    let boxes = [
+        Boxed::new(xl, grid_top, wl, h1, "payer").lines(payer),
+        Boxed::new(xm, grid_top, wm, h1 / 2, "box1").amount(s.box1),
+        Boxed::new(xm, grid_top - h1 / 2, wm, h1 / 2, "box2"),
+        Boxed::new(xl, y2, wl / 2, h2, "payer_tin").text(&s.payer.tin),
+        Boxed::new(xl + wl / 2, y2, wl - wl / 2, h2, "recipient_tin").text(&s.recipient_tin),
+        Boxed::new(xm, y2, wm, h2, "box3").amount(s.box3),
+        Boxed::new(xl, y3, wl, h3, "recipient_name").lines(names),
+        Boxed::new(xm, y3, wm, h3, "box4").amount(s.box4),
+        Boxed::new(xl, y4, wl, h4, "recipient_address").lines(s.recipient_address.clone()),
+        Boxed::new(xm, y4, w5, h4 + h5, "box5")
+            .lines(col(&|st| dollars(st.tax_withheld)))
+            .right(),
+        Boxed::new(xm + w5, y4, w5, h4 + h5, "box6")
+            .lines(col(&|st| st.state_and_payer_no.clone())),
+        Boxed::new(xm + 2 * w5, y4, w57 - 2 * w5, h4 + h5, "box7")
+            .lines(col(&|st| dollars(st.income)))
+            .right(),
+        Boxed::new(xl, y5, wa, h5, "account").text(&s.account_number),
+        Boxed::new(xl + wa, y5, wl - wa, h5, "second_tin"),
+    ];
+    for b in &boxes {
+        draw_box(&mut c, l, b);
+    }
     checkbox(
         &mut c,
         xm + wm - 11 * PT,
         grid_top - h1 + 3 * PT,
         s.box2_direct_sales,
+        l.label("checked"),
+    );
+    checkbox(
+        &mut c,
+        xl + wl - 11 * PT,
+        y5 - h5 + 3 * PT,
+        s.second_tin_notice,
         l.label("checked"),
     );
 
@@ -498,158 +570,6 @@ pub fn layout_1099_nec(
         l.sizes.min.min(l.sizes.label),
         Style::Regular,
         l.label("legend"),
-    );
-
-    let y2 = grid_top - h1;
-    boxed(
-        &mut c,
-        l,
-        xl,
-        y2,
-        wl / 2,
-        h2,
-        l.label("payer_tin"),
-        std::slice::from_ref(&s.payer.tin),
-        Align::Left,
-    );
-    boxed(
-        &mut c,
-        l,
-        xl + wl / 2,
-        y2,
-        wl - wl / 2,
-        h2,
-        l.label("recipient_tin"),
-        std::slice::from_ref(&s.recipient_tin),
-        Align::Left,
-    );
-    boxed(
-        &mut c,
-        l,
-        xm,
-        y2,
-        wm,
-        h2,
-        l.label("box3"),
-        &[dollars(s.box3)],
-        Align::Right,
-    );
-
-    let y3 = y2 - h2;
-    let mut names = vec![s.recipient_name.clone()];
-    if !s.recipient_name_line2.trim().is_empty() {
-        names.push(s.recipient_name_line2.clone());
-    }
-    boxed(
-        &mut c,
-        l,
-        xl,
-        y3,
-        wl,
-        h3,
-        l.label("recipient_name"),
-        &names,
-        Align::Left,
-    );
-    boxed(
-        &mut c,
-        l,
-        xm,
-        y3,
-        wm,
-        h3,
-        l.label("box4"),
-        &[dollars(s.box4)],
-        Align::Right,
-    );
-
-    let y4 = y3 - h3;
-    boxed(
-        &mut c,
-        l,
-        xl,
-        y4,
-        wl,
-        h4,
-        l.label("recipient_address"),
-        &s.recipient_address,
-        Align::Left,
-    );
-    // Boxes 5-7 across the middle and right columns, two state lines.
-    let states: Vec<&StateLine> = s.states.iter().take(2).collect();
-    let col = |f: &dyn Fn(&StateLine) -> String| -> Vec<String> {
-        if states.is_empty() {
-            vec![String::new()]
-        } else {
-            states.iter().map(|st| f(st)).collect()
-        }
-    };
-    let w57 = wm + wr;
-    let w5 = w57 / 3;
-    boxed(
-        &mut c,
-        l,
-        xm,
-        y4,
-        w5,
-        h4 + h5,
-        l.label("box5"),
-        &col(&|st| dollars(st.tax_withheld)),
-        Align::Right,
-    );
-    boxed(
-        &mut c,
-        l,
-        xm + w5,
-        y4,
-        w5,
-        h4 + h5,
-        l.label("box6"),
-        &col(&|st| st.state_and_payer_no.clone()),
-        Align::Left,
-    );
-    boxed(
-        &mut c,
-        l,
-        xm + 2 * w5,
-        y4,
-        w57 - 2 * w5,
-        h4 + h5,
-        l.label("box7"),
-        &col(&|st| dollars(st.income)),
-        Align::Right,
-    );
-
-    let y5 = y4 - h4;
-    let wa = wl * 7 / 10;
-    boxed(
-        &mut c,
-        l,
-        xl,
-        y5,
-        wa,
-        h5,
-        l.label("account"),
-        std::slice::from_ref(&s.account_number),
-        Align::Left,
-    );
-    boxed(
-        &mut c,
-        l,
-        xl + wa,
-        y5,
-        wl - wa,
-        h5,
-        l.label("second_tin"),
-        &[],
-        Align::Left,
-    );
-    checkbox(
-        &mut c,
-        xl + wl - 11 * PT,
-        y5 - h5 + 3 * PT,
-        s.second_tin_notice,
-        l.label("checked"),
     );
 
     let bottom = y5 - h5;
@@ -690,17 +610,9 @@ fn grid_row(
         } else {
             width * weight / total
         };
-        boxed(
-            c,
-            l,
-            x,
-            top,
-            w,
-            h,
-            l.label(key),
-            std::slice::from_ref(value),
-            *align,
-        );
+        let mut b = Boxed::new(x, top, w, h, key).text(value);
+        b.align = *align;
+        draw_box(c, l, &b);
         x += w;
     }
 }
@@ -725,58 +637,14 @@ pub fn layout_1042_s(
     fonts: &FontSet,
 ) -> (Page, bool) {
     let mut c = Canvas::new(fonts, l.width, l.height);
-    let left = l.margin;
-    let right = l.width - l.margin;
-    let width = right - left;
-    let top = l.height - l.margin;
-    let title_y = top - l.sizes.title;
-    c.text(
-        left,
-        title_y,
-        l.sizes.title,
-        Style::Bold,
-        Align::Left,
-        l.label("form"),
+    let copy = format!("{} {}", l.label("copy"), l.label("copy_for"));
+    let sub_y = heading(
+        &mut c,
+        l,
+        s.tax_year,
+        (60, 60),
+        Some((copy, l.sizes.heading + PT)),
     );
-    let form_w = fonts.width(l.label("form"), Style::Bold, l.sizes.title);
-    c.fit(
-        left + form_w + 8 * PT,
-        title_y,
-        width * 6 / 10 - form_w - 8 * PT,
-        l.sizes.heading,
-        l.sizes.min,
-        Style::Regular,
-        Align::Left,
-        l.label("form_title"),
-    );
-    c.text(
-        right,
-        title_y,
-        l.sizes.heading + 2 * PT,
-        Style::Bold,
-        Align::Right,
-        &format!("{} {}", l.label("tax_year"), s.tax_year),
-    );
-    let sub_y = title_y - l.sizes.small - 4 * PT;
-    c.fit(
-        left,
-        sub_y,
-        width * 6 / 10,
-        l.sizes.small,
-        l.sizes.min,
-        Style::Regular,
-        Align::Left,
-        &format!("{} · {}", l.label("omb"), l.label("department")),
-    );
-    c.text(
-        right,
-        sub_y,
-        l.sizes.heading + PT,
-        Style::Bold,
-        Align::Right,
-        &format!("{} {}", l.label("copy"), l.label("copy_for")),
-    );
-
     let h = 28 * PT;
     let mut y = sub_y - 8 * PT;
     let r = Align::Right;

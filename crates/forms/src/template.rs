@@ -41,7 +41,10 @@ use toml::Spanned;
 pub enum Kind {
     Statement1099Nec,
     Statement1042S,
+    /// The `report 1099 --pdf` packet.
     Packet,
+    /// The `report 1042s --pdf` packet.
+    Packet1042S,
 }
 
 impl Kind {
@@ -50,6 +53,17 @@ impl Kind {
             Kind::Statement1099Nec => "statement-1099-nec.toml",
             Kind::Statement1042S => "statement-1042-s.toml",
             Kind::Packet => "packet.toml",
+            Kind::Packet1042S => "packet-1042-s.toml",
+        }
+    }
+
+    /// The worksheet columns this document knows how to fill, and which of them are amounts
+    /// (summed per page, carried forward and totalled on the last page). Empty for statements.
+    pub fn worksheet_columns(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Kind::Packet => &NEC_WORKSHEET_COLUMNS,
+            Kind::Packet1042S => &F1042S_WORKSHEET_COLUMNS,
+            Kind::Statement1099Nec | Kind::Statement1042S => &[],
         }
     }
 
@@ -62,6 +76,7 @@ impl Kind {
                 include_str!("../../../templates/layouts/statement-1042-s.toml")
             }
             Kind::Packet => include_str!("../../../templates/layouts/packet.toml"),
+            Kind::Packet1042S => include_str!("../../../templates/layouts/packet-1042-s.toml"),
         }
     }
 }
@@ -80,6 +95,8 @@ pub struct Column {
     /// mpt; 0 = whatever the other columns leave.
     pub width: i64,
     pub align: ColumnAlign,
+    /// An amount column: summed per page, carried forward and totalled.
+    pub total: bool,
 }
 
 /// Font sizes in mpt.
@@ -154,19 +171,43 @@ const FONT_KEYS: [&str; 7] = [
     "watermark",
 ];
 
-/// Column keys the packet's worksheet knows how to fill.
-pub const WORKSHEET_COLUMNS: [&str; 11] = [
-    "user_token",
-    "name",
-    "tin_type",
-    "tin",
-    "tin_status",
-    "box1",
-    "box4",
-    "address",
-    "flags",
-    "email",
-    "name_control",
+/// Column keys the 1099-NEC packet's worksheet knows how to fill (`true`: an amount).
+pub const NEC_WORKSHEET_COLUMNS: [(&str, bool); 11] = [
+    ("user_token", false),
+    ("name", false),
+    ("tin_type", false),
+    ("tin", false),
+    ("tin_status", false),
+    ("box1", true),
+    ("box4", true),
+    ("address", false),
+    ("flags", false),
+    ("email", false),
+    ("name_control", false),
+];
+
+/// Column keys the 1042-S packet's worksheet knows how to fill (`true`: an amount).
+pub const F1042S_WORKSHEET_COLUMNS: [(&str, bool); 20] = [
+    ("user_token", false),
+    ("name", false),
+    ("country", false),
+    ("address", false),
+    ("income_code", false),
+    ("us_source_percent", false),
+    ("ch3_status", false),
+    ("ch3_exemption", false),
+    ("ch4_status", false),
+    ("ch4_exemption", false),
+    ("rate", false),
+    ("gross_income", true),
+    ("tax_withheld", true),
+    ("tax_due", true),
+    ("under_withheld", true),
+    ("foreign_tin", false),
+    ("us_tin", false),
+    ("lob_code", false),
+    ("form_on_file", false),
+    ("issues", false),
 ];
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -192,7 +233,7 @@ fn points(v: &toml::Value) -> Option<i64> {
 impl Layout {
     /// The compiled-in default for `kind`.
     pub fn embedded(kind: Kind) -> Layout {
-        parse(kind.embedded_text(), kind.file_name(), None)
+        parse(kind.embedded_text(), kind.file_name(), None, kind)
             .expect("the embedded layout templates are valid (tested)")
     }
 
@@ -209,13 +250,13 @@ impl Layout {
             line: 0,
             message: format!("cannot read it: {e}"),
         })?;
-        parse(&text, &name, Some(&base))
+        parse(&text, &name, Some(&base), kind)
     }
 
     /// Parses a template's text; `base` supplies whatever it leaves out (and fixes which label
     /// keys exist).
     pub fn parse(text: &str, file: &str, kind: Kind) -> Result<Layout, LayoutError> {
-        parse(text, file, Some(&Layout::embedded(kind)))
+        parse(text, file, Some(&Layout::embedded(kind)), kind)
     }
 
     /// The label for `key` (empty when unknown: the embedded templates are tested to have all
@@ -225,7 +266,7 @@ impl Layout {
     }
 }
 
-fn parse(text: &str, file: &str, base: Option<&Layout>) -> Result<Layout, LayoutError> {
+fn parse(text: &str, file: &str, base: Option<&Layout>, kind: Kind) -> Result<Layout, LayoutError> {
     let err = |offset: usize, message: String| LayoutError {
         file: file.to_string(),
         line: line_of(text, offset),
@@ -339,18 +380,21 @@ fn parse(text: &str, file: &str, base: Option<&Layout>) -> Result<Layout, Layout
     let columns = match &raw.columns {
         None => base.map(|b| b.columns.clone()).unwrap_or_default(),
         Some(cols) => {
+            let known = kind.worksheet_columns();
             let mut out = Vec::new();
             for c in cols {
                 let key = c.key.get_ref().trim().to_string();
-                if !WORKSHEET_COLUMNS.contains(&key.as_str()) {
+                let Some(&(_, total)) = known.iter().find(|(k, _)| *k == key) else {
+                    let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
                     return Err(err(
                         c.key.span().start,
-                        format!(
-                            "unknown column {key:?} (known: {})",
-                            WORKSHEET_COLUMNS.join(", ")
-                        ),
+                        if names.is_empty() {
+                            "this document has no worksheet columns".to_string()
+                        } else {
+                            format!("unknown column {key:?} (known: {})", names.join(", "))
+                        },
                     ));
-                }
+                };
                 let width = points(c.width.get_ref()).ok_or_else(|| {
                     err(
                         c.width.span().start,
@@ -376,6 +420,7 @@ fn parse(text: &str, file: &str, base: Option<&Layout>) -> Result<Layout, Layout
                     key,
                     width,
                     align,
+                    total,
                 });
             }
             out
@@ -409,7 +454,12 @@ mod tests {
 
     #[test]
     fn embedded_templates_parse() {
-        for kind in [Kind::Statement1099Nec, Kind::Statement1042S, Kind::Packet] {
+        for kind in [
+            Kind::Statement1099Nec,
+            Kind::Statement1042S,
+            Kind::Packet,
+            Kind::Packet1042S,
+        ] {
             let l = Layout::embedded(kind);
             assert_eq!(
                 l.width.min(l.height),
@@ -418,7 +468,22 @@ mod tests {
             );
             assert!(!l.labels.is_empty(), "{kind:?}");
         }
-        assert!(!Layout::embedded(Kind::Packet).columns.is_empty());
+        for kind in [Kind::Packet, Kind::Packet1042S] {
+            let l = Layout::embedded(kind);
+            assert!(!l.columns.is_empty());
+            assert!(l.columns.iter().any(|c| c.total), "{kind:?} has amounts");
+            // Both packets are drawn by the same code, so they need its labels.
+            for key in crate::packet::LABELS {
+                assert!(!l.label(key).is_empty(), "{kind:?} lacks label {key}");
+            }
+        }
+        let e = Layout::parse(
+            "[[columns]]\nkey = \"box1\"\nwidth = 60\n",
+            "x.toml",
+            Kind::Packet1042S,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("gross_income"), "{e}");
     }
 
     #[test]

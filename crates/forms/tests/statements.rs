@@ -335,8 +335,13 @@ fn packet_pages_numbers_and_totals() {
     let l = Layout::embedded(Kind::Packet);
     let rows: Vec<NecRow> = (0..100).map(nec_row).collect();
     let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_nec).collect();
-    let (doc, missing) =
-        packet_document(&info(), &Exceptions::from_nec_rows(&rows), &ws, &l, &fonts);
+    let (doc, missing) = packet_document(
+        &info(),
+        &Exceptions::from_nec_rows(&rows, None),
+        &ws,
+        &l,
+        &fonts,
+    );
     assert!(!missing);
     let m = doc.pages.len();
     assert!(m >= 4, "cover, exceptions, worksheet pages: {m}");
@@ -364,7 +369,7 @@ fn packet_pages_numbers_and_totals() {
     let small: Vec<WorksheetRow> = ws.into_iter().take(3).collect();
     let (doc, _) = packet_document(
         &info(),
-        &Exceptions::from_nec_rows(&rows[..3]),
+        &Exceptions::from_nec_rows(&rows[..3], None),
         &small,
         &l,
         &fonts,
@@ -455,4 +460,135 @@ fn bad_tokens_are_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("../evil"), "{err}");
     assert!(!dir.path().join("out").exists());
+}
+
+/// A 1042-S recipient with two forms (two income codes): one file, one page per form; amounts to
+/// the cent, the masked recipient TINs, the agent's EIN in full, a Cyrillic and an accented name
+/// extracted exactly; and the combined file holds every page in input order.
+#[test]
+fn s1042_batch_writes_one_file_per_recipient_with_a_page_per_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("1042-S-2025");
+    let fonts = FontSet::shipped();
+    let l = Layout::embedded(Kind::Statement1042S);
+    let mut a = s1042("usr_ru", "Дмитрий Иванов");
+    a.gross_income = dec!(12345.67);
+    a.federal_tax_withheld = dec!(3703.70);
+    a.total_withholding_credit = dec!(3703.70);
+    a.ch3_exemption_code = "00".into();
+    a.ch3_tax_rate = "30.00".into();
+    a.recipient_us_tin = "***-**-4321".into();
+    a.recipient_country = "RUS".into();
+    let mut a2 = a.clone();
+    a2.income_code = "12".into();
+    a2.gross_income = dec!(0.01);
+    a2.unique_form_id = "2025000002".into();
+    let mut b = s1042("usr_fr", "Émilie Tremblay-Gagné");
+    b.gross_income = dec!(1800.50);
+    let items = vec![
+        Ok(AnyStatement::S1042(vec![a, a2])),
+        Ok(AnyStatement::S1042(vec![b])),
+    ];
+    let combined = dir.path().join("all-1042.pdf");
+    let report = write_statements(
+        items.into_iter(),
+        &run(false),
+        &l,
+        &fonts,
+        &BatchOptions {
+            dir: target.clone(),
+            combined: Some(combined.clone()),
+            title: "1042-S 2025".into(),
+            threads: 2,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(report.written, 2);
+    let bytes = std::fs::read(target.join("usr_ru.pdf")).unwrap();
+    keep("statement-1042-s-two-forms.pdf", &bytes);
+    assert_eq!(
+        lopdf::Document::load_mem(&bytes).unwrap().get_pages().len(),
+        2
+    );
+    let text = squash(&extract(&bytes));
+    for want in [
+        "Дмитрий Иванов",
+        "12,345.67",
+        "3,703.70",
+        "0.01",
+        "30.00",
+        "***-**-4321",
+        "*****6789",
+        "12-3456789",
+        "Acme Payouts Inc",
+        "Copy B for Recipient",
+        "1 Income code",
+        "17",
+        "12",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    assert!(!text.contains("SANDBOX"));
+    let fr = squash(&extract(&std::fs::read(target.join("usr_fr.pdf")).unwrap()));
+    assert!(fr.contains("Émilie Tremblay-Gagné"), "{fr}");
+    assert!(fr.contains("1,800.50"), "{fr}");
+    let all = lopdf::Document::load(&combined).unwrap();
+    let pages: Vec<u32> = all.get_pages().keys().copied().collect();
+    assert_eq!(pages.len(), 3);
+    let last = squash(&all.extract_text(&pages[2..]).unwrap());
+    assert!(last.contains("Émilie"), "input order kept: {last}");
+}
+
+/// The streamed combined file across chunks: every page, in order, readable, and no temporary
+/// file left beside it.
+#[test]
+fn combined_file_streams_chunks_in_order() {
+    use masspay_tax_forms::combined::CombinedPdf;
+    use masspay_tax_forms::render::{document_id, render_document};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.pdf");
+    let fonts = FontSet::shipped();
+    let l = Layout::embedded(Kind::Statement1099Nec);
+    let mut out = CombinedPdf::create(&path, "Copy B — 2025").unwrap();
+    assert!(!path.exists(), "nothing at the path before finish");
+    let mut n = 0;
+    for chunk in 0..3 {
+        let pages = (0..2)
+            .map(|_| {
+                n += 1;
+                let name = if n == 4 { "Ζωή Ñandú" } else { "Payee" };
+                layout_1099_nec(
+                    &nec(&format!("usr_{n:04}"), &format!("{name} {n}"), dec!(600)),
+                    &run(false),
+                    &l,
+                    &fonts,
+                )
+                .0
+            })
+            .collect();
+        let doc = masspay_tax_forms::doc::Document {
+            title: format!("chunk {chunk}"),
+            pages,
+        };
+        out.append(render_document(&doc, &fonts).unwrap(), &document_id(&doc))
+            .unwrap();
+    }
+    assert_eq!(out.pages(), 6);
+    out.finish().unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file left");
+    let doc = lopdf::Document::load(&path).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    assert_eq!(pages.len(), 6);
+    for (i, p) in pages.iter().enumerate() {
+        let t = squash(&doc.extract_text(&[*p]).unwrap());
+        assert!(
+            t.contains(&format!("usr_{:04}", i + 1)),
+            "page {} {t}",
+            i + 1
+        );
+    }
+    let t = squash(&doc.extract_text(&[pages[3]]).unwrap());
+    assert!(t.contains("Ζωή Ñandú 4"), "{t}");
 }
