@@ -32,6 +32,7 @@ pub mod payouts;
 mod reads;
 pub mod records;
 mod runs;
+mod shared_tins;
 mod snapshot;
 pub mod tax_forms;
 pub mod tin_match;
