@@ -1533,6 +1533,20 @@ mod tests {
         assert!(TreatyRates::parse("country,income_code,rate\nXX,17,0\n", "t").is_err());
         assert!(TreatyRates::parse("country,income_code,rate\nMEX,17,31\n", "t").is_err());
         assert!(CODES_CSV.contains("VERIFY"));
+        // Every built-in entry notes its source; every treaty rate is a VERIFY item.
+        assert!(!r.0.is_empty());
+        assert!(
+            r.0.values()
+                .all(|t| !t.source.trim().is_empty() && t.verify)
+        );
+        let mut ic = csv::Reader::from_reader(INCOME_CODES_CSV.as_bytes());
+        let h = ic.headers().unwrap().clone();
+        assert_eq!(h.get(3), Some("source"));
+        for rec in ic.records() {
+            let rec = rec.unwrap();
+            assert!(income_code(&rec[0]).is_ok(), "{rec:?}");
+            assert!(!rec[3].trim().is_empty(), "{rec:?} has no source");
+        }
     }
 
     #[test]

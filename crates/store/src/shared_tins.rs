@@ -23,25 +23,31 @@ impl Store {
             Backend::Postgres => "ORDER BY b.user_token COLLATE \"C\"",
         };
         let sql = format!(
-            "WITH h AS ( \
-               SELECT user_token, tin_hash FROM annual_balances \
-                WHERE tax_year = $1 AND tin_hash IS NOT NULL \
-               UNION \
-               SELECT f.user_token, f.tin_hash FROM tax_forms f \
-                WHERE f.tin_hash IS NOT NULL \
-                  AND EXISTS (SELECT 1 FROM annual_balances a \
-                              WHERE a.tax_year = $1 AND a.user_token = f.user_token) \
+            // Shared: by two payees' MassPay TINs, by two forms, or by a form and another
+            // payee's MassPay TIN. Each part is one pass over the year (the forms are few and
+            // indexed); no pass keeps more than the shared hashes.
+            "WITH fh AS ( \
+               SELECT user_token, tin_hash FROM tax_forms WHERE tin_hash IS NOT NULL \
              ), shared AS ( \
-               SELECT tin_hash FROM h GROUP BY tin_hash HAVING COUNT(*) > 1 \
-             ), tokens AS ( \
-               SELECT DISTINCT h.user_token FROM h JOIN shared s ON s.tin_hash = h.tin_hash \
+               SELECT tin_hash FROM annual_balances \
+                WHERE tax_year = $1 AND tin_hash IS NOT NULL \
+                GROUP BY tin_hash HAVING COUNT(*) > 1 \
+               UNION \
+               SELECT tin_hash FROM fh GROUP BY tin_hash HAVING COUNT(*) > 1 \
+               UNION \
+               SELECT a.tin_hash FROM fh JOIN annual_balances a \
+                 ON a.tin_hash = fh.tin_hash AND a.tax_year = $1 AND a.user_token <> fh.user_token \
              ) \
              SELECT b.user_token, b.first_name, b.middle_name, b.last_name, b.business_name, b.email, b.mobile_number, \
              b.address1, b.address2, b.city, b.state_province, b.postal_code, b.postal_code_repaired, b.country, \
              COALESCE(b.date_of_birth_enc, '') AS date_of_birth, b.tin_enc, b.tin_hash, b.tin_last4, b.tax_year, \
              b.balance, b.amount, b.amount_cents, b.form, b.business, b.residency \
-             FROM annual_balances b JOIN tokens t ON t.user_token = b.user_token \
-             WHERE b.tax_year = $1 {order}"
+             FROM annual_balances b \
+             WHERE b.tax_year = $1 \
+               AND (b.tin_hash IN (SELECT tin_hash FROM shared) \
+                    OR b.user_token IN (SELECT user_token FROM fh \
+                                        WHERE tin_hash IN (SELECT tin_hash FROM shared))) \
+             {order}"
         );
         let vault = &self.vault;
         sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql))
