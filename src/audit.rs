@@ -8,7 +8,7 @@
 
 use crate::report::{TinInfo, full_name, mask};
 use crate::year::{IrsAnswer, YearPayee, YearView};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use futures_util::TryStreamExt;
 use masspay_tax_rules::decision::PersonStatus;
 use masspay_tax_rules::tin::{TinStatus, TinType};
@@ -50,10 +50,6 @@ pub struct AuditResult {
     pub b_notice_risk: bool,
     pub reasons: Vec<String>,
     pub warnings: Vec<String>,
-    #[serde(skip)]
-    tin_hash: Option<String>,
-    #[serde(skip)]
-    name_key: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -177,10 +173,6 @@ fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
     if foreign {
         warnings.extend(crate::f1042s::foreign_audit_warnings(view, y));
     }
-    let tin_hash = check
-        .tin
-        .as_ref()
-        .map(|t| view.store.vault().tin_hash(t.digits()));
     let irs_match = match &y.irs {
         IrsAnswer::Current(code) => {
             let r = masspay_tax_rules::MatchResult::from_code(*code);
@@ -199,11 +191,6 @@ fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
     let status = check.status;
     AuditResult {
         user_token: p.user_token.clone(),
-        name_key: name_key(match form {
-            Some(f) => f.name_for_name_control(),
-            None if business && check.tin_type == TinType::Ein => &p.business_name,
-            None => &name,
-        }),
         name,
         business_name: p.business_name.clone(),
         country: p.country.clone(),
@@ -232,61 +219,128 @@ fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
         b_notice_risk: d.b_notice_risk,
         reasons: check.reasons.clone(),
         warnings,
-        tin_hash,
     }
 }
 
-/// Audits the year's payees.
+/// The name the duplicate-TIN check compares: the form's name for the name control, else the
+/// business name of an EIN holder, else the person's name.
+fn name_key_of(y: &YearPayee<'_>) -> String {
+    let p = &y.payee;
+    let w9_business = y
+        .form
+        .and_then(|f| f.business_name.as_deref())
+        .is_some_and(|b| !b.trim().is_empty());
+    let business = !p.business_name.trim().is_empty() || w9_business;
+    match y.form {
+        Some(f) => name_key(f.name_for_name_control()),
+        None if business && y.check.tin_type == TinType::Ein => name_key(&p.business_name),
+        None => name_key(&full_name(p)),
+    }
+}
+
+/// Audits the year's payees into memory (the library's and the tests' view; the command streams
+/// through [`audit_tins_to`]).
 pub async fn audit_tins(
     store: &Store,
     settings: &crate::config::Settings,
     year: i32,
     only_reportable: bool,
 ) -> Result<Audit> {
-    let view = YearView::load(store, settings, year).await?;
     let mut results = Vec::new();
+    let (source, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
+        results.push(r.clone());
+        Ok(())
+    })
+    .await?;
+    Ok(Audit {
+        source,
+        summary,
+        results,
+    })
+}
+
+/// The keyed hash of the TIN in use, as the duplicate check compares it.
+fn tin_hash_of(view: &YearView<'_>, y: &YearPayee<'_>) -> Option<String> {
+    y.check
+        .tin
+        .as_ref()
+        .map(|t| view.store.vault().tin_hash(t.digits()))
+}
+
+/// "Same TIN as … under a different name", by user token: computed from the few payees the
+/// store finds sharing a TIN hash ([`Store::year_payees_sharing_tin`]), judged as the main walk
+/// judges them, in the same order, so the words are what a walk holding every result would say.
+async fn shared_tin_warnings(
+    view: &YearView<'_>,
+    year: i32,
+    only_reportable: bool,
+) -> Result<HashMap<String, String>> {
+    // (hash, user token, name key) in the walk's order.
+    let mut members: Vec<(String, String, String)> = Vec::new();
+    let mut stream = view.store.year_payees_sharing_tin(year);
+    while let Some(p) = stream.try_next().await? {
+        let y = view.judge(p)?;
+        if only_reportable && !y.decision.reportable_1099() {
+            continue;
+        }
+        if let Some(h) = tin_hash_of(view, &y) {
+            members.push((h, y.payee.user_token.clone(), name_key_of(&y)));
+        }
+    }
+    drop(stream);
+    let mut by_hash: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (h, _, _)) in members.iter().enumerate() {
+        by_hash.entry(h.as_str()).or_default().push(i);
+    }
+    let mut out = HashMap::new();
+    for idx in by_hash.values().filter(|v| v.len() > 1) {
+        let names: HashSet<&str> = idx.iter().map(|&i| members[i].2.as_str()).collect();
+        if names.len() > 1 {
+            for &i in idx {
+                let others: Vec<&str> = idx
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| members[j].1.as_str())
+                    .collect();
+                out.insert(
+                    members[i].1.clone(),
+                    format!("same TIN as {} under a different name", others.join(", ")),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Walks the year's payees once, handing each verdict to `each` as it is made (memory flat in
+/// the number of payees), and returns the data's source and the summary counted on the way.
+pub async fn audit_tins_each<F>(
+    store: &Store,
+    settings: &crate::config::Settings,
+    year: i32,
+    only_reportable: bool,
+    mut each: F,
+) -> Result<(crate::year::SourceInfo, AuditSummary)>
+where
+    F: FnMut(&AuditResult) -> Result<()>,
+{
+    let view = YearView::load(store, settings, year).await?;
+    let mut shared = shared_tin_warnings(&view, year, only_reportable).await?;
+    let mut summary = AuditSummary {
+        tax_year: year,
+        ..Default::default()
+    };
     let mut stream = store.year_payees(year, None);
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if only_reportable && !y.decision.reportable_1099() {
             continue;
         }
-        results.push(audit_one(&view, &y));
-    }
-    drop(stream);
-    // The same TIN on payees with different names.
-    let mut by_hash: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, r) in results.iter().enumerate() {
-        if let Some(h) = &r.tin_hash {
-            by_hash.entry(h.as_str()).or_default().push(i);
+        let mut r = audit_one(&view, &y);
+        if let Some(w) = shared.remove(&r.user_token) {
+            r.warnings.push(w);
         }
-    }
-    let mut dup_warnings: Vec<(usize, String)> = Vec::new();
-    for idx in by_hash.values().filter(|v| v.len() > 1) {
-        let names: HashSet<&str> = idx.iter().map(|&i| results[i].name_key.as_str()).collect();
-        if names.len() > 1 {
-            for &i in idx {
-                let others: Vec<&str> = idx
-                    .iter()
-                    .filter(|&&j| j != i)
-                    .map(|&j| results[j].user_token.as_str())
-                    .collect();
-                dup_warnings.push((
-                    i,
-                    format!("same TIN as {} under a different name", others.join(", ")),
-                ));
-            }
-        }
-    }
-    for (i, w) in dup_warnings {
-        results[i].warnings.push(w);
-    }
-    let mut summary = AuditSummary {
-        tax_year: year,
-        payees: results.len(),
-        ..Default::default()
-    };
-    for r in &results {
+        summary.payees += 1;
         *summary.by_status.entry(r.status.clone()).or_default() += 1;
         let bucket = if r.reportable {
             &mut summary.reportable_by_status
@@ -297,12 +351,139 @@ pub async fn audit_tins(
         summary.with_warnings += usize::from(!r.warnings.is_empty());
         summary.backup_withholding += usize::from(r.backup_withholding);
         summary.b_notice_risk += usize::from(r.b_notice_risk);
+        each(&r)?;
     }
-    Ok(Audit {
-        source: view.source.clone(),
-        summary,
-        results,
-    })
+    drop(stream);
+    Ok((view.source.clone(), summary))
+}
+
+/// How `audit tins` writes its verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// What [`audit_tins_to`] wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub summary: AuditSummary,
+    /// Payees with a status listed in `fail_on`.
+    pub failing: usize,
+}
+
+/// Streams the audit to `sink` in `format`, row by row: CSV and the table as each verdict is
+/// made; JSON (`{"source", "summary", "results": [...]}`, the summary first, byte for byte what
+/// serialising the whole [`Audit`] gives) by keeping the rows in an anonymous temporary file
+/// (owner-only, gone when closed; TINs are masked in every row) until the summary is known.
+pub async fn audit_tins_to<W: std::io::Write>(
+    store: &Store,
+    settings: &crate::config::Settings,
+    year: i32,
+    only_reportable: bool,
+    format: Format,
+    fail_on: &[TinStatus],
+    sink: W,
+) -> Result<(W, Written)> {
+    let mut failing = 0usize;
+    let mut count = |r: &AuditResult| {
+        failing += usize::from(fail_on.iter().any(|s| s.as_str() == r.status));
+    };
+    match format {
+        Format::Csv => {
+            let mut w = CsvRows::new(sink)?;
+            let (_, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
+                count(r);
+                w.row(r)
+            })
+            .await?;
+            Ok((w.finish()?, Written { summary, failing }))
+        }
+        Format::Table => {
+            let mut w = TableRows::new(sink)?;
+            let (source, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
+                count(r);
+                w.row(r)
+            })
+            .await?;
+            let sink = w.finish(&source, &summary)?;
+            Ok((sink, Written { summary, failing }))
+        }
+        Format::Json => {
+            let mut w = JsonRows::new()?;
+            let (source, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
+                count(r);
+                w.row(r)
+            })
+            .await?;
+            let sink = w.finish(&source, &summary, sink)?;
+            Ok((sink, Written { summary, failing }))
+        }
+    }
+}
+
+/// The JSON rows, kept in a temporary file until the summary that precedes them is known.
+struct JsonRows {
+    rows: std::io::BufWriter<std::fs::File>,
+    n: usize,
+    buf: Vec<u8>,
+}
+
+impl JsonRows {
+    fn new() -> Result<Self> {
+        let f = tempfile::tempfile().context("creating a temporary file for the audit rows")?;
+        Ok(JsonRows {
+            rows: std::io::BufWriter::with_capacity(1 << 16, f),
+            n: 0,
+            buf: Vec::with_capacity(1024),
+        })
+    }
+
+    /// One element of `"results"`, indented as `serde_json`'s pretty printer puts it at depth 2.
+    fn row(&mut self, r: &AuditResult) -> Result<()> {
+        use std::io::Write;
+        self.buf.clear();
+        serde_json::to_writer_pretty(&mut self.buf, r)?;
+        self.rows
+            .write_all(if self.n == 0 { b"\n    " } else { b",\n    " })?;
+        // JSON strings never hold a raw newline, so every one starts a line.
+        for (i, line) in self.buf.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                self.rows.write_all(b"\n    ")?;
+            }
+            self.rows.write_all(line)?;
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    fn finish<W: std::io::Write>(
+        self,
+        source: &crate::year::SourceInfo,
+        summary: &AuditSummary,
+        mut sink: W,
+    ) -> Result<W> {
+        use std::io::Seek;
+        #[derive(Serialize)]
+        struct Head<'a> {
+            source: &'a crate::year::SourceInfo,
+            summary: &'a AuditSummary,
+        }
+        let head = serde_json::to_vec_pretty(&Head { source, summary })?;
+        // `{ … "summary": {…}\n}` → `{ … "summary": {…},\n  "results": [`
+        let head = head.strip_suffix(b"\n}").unwrap_or(&head);
+        sink.write_all(head)?;
+        sink.write_all(b",\n  \"results\": [")?;
+        let mut f = self
+            .rows
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing the audit rows: {}", e.error()))?;
+        f.rewind()?;
+        std::io::copy(&mut f, &mut sink)?;
+        sink.write_all(if self.n == 0 { b"]\n}" } else { b"\n  ]\n}" })?;
+        Ok(sink)
+    }
 }
 
 /// Columns of `audit tins --format csv` (a public interface: add, never rename).
@@ -328,14 +509,30 @@ pub const CSV_COLUMNS: [&str; 18] = [
 ];
 
 pub fn write_csv<W: std::io::Write>(audit: &Audit, sink: W) -> Result<W> {
-    use masspay_tax_forms::neutralize;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(sink);
-    w.write_record(CSV_COLUMNS)?;
+    let mut w = CsvRows::new(sink)?;
     for r in &audit.results {
+        w.row(r)?;
+    }
+    w.finish()
+}
+
+/// `audit tins --format csv`, one row at a time.
+pub struct CsvRows<W: std::io::Write>(csv::Writer<W>);
+
+impl<W: std::io::Write> CsvRows<W> {
+    /// Writes the header.
+    pub fn new(sink: W) -> Result<Self> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(sink);
+        w.write_record(CSV_COLUMNS)?;
+        Ok(CsvRows(w))
+    }
+
+    pub fn row(&mut self, r: &AuditResult) -> Result<()> {
+        use masspay_tax_forms::neutralize;
         let n = |s: &str| neutralize(s).into_owned();
-        w.write_record([
+        self.0.write_record([
             n(&r.user_token),
             r.status.clone(),
             r.tin_type.clone(),
@@ -355,19 +552,40 @@ pub fn write_csv<W: std::io::Write>(audit: &Audit, sink: W) -> Result<W> {
             r.backup_withholding.to_string(),
             r.b_notice_risk.to_string(),
         ])?;
+        Ok(())
     }
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))
+
+    pub fn finish(self) -> Result<W> {
+        self.0
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))
+    }
 }
 
 /// A plain table for people.
-pub fn write_table<W: std::io::Write>(audit: &Audit, mut w: W) -> Result<()> {
-    writeln!(
-        w,
-        "{:<44} {:<9} {:<7} {:<12} {:<4} {:>12}  notes",
-        "user_token", "status", "type", "tin", "1099", "amount"
-    )?;
+pub fn write_table<W: std::io::Write>(audit: &Audit, w: W) -> Result<()> {
+    let mut t = TableRows::new(w)?;
     for r in &audit.results {
+        t.row(r)?;
+    }
+    t.finish(&audit.source, &audit.summary)?;
+    Ok(())
+}
+
+/// The table, one row at a time; the summary at the end.
+pub struct TableRows<W: std::io::Write>(W);
+
+impl<W: std::io::Write> TableRows<W> {
+    pub fn new(mut w: W) -> Result<Self> {
+        writeln!(
+            w,
+            "{:<44} {:<9} {:<7} {:<12} {:<4} {:>12}  notes",
+            "user_token", "status", "type", "tin", "1099", "amount"
+        )?;
+        Ok(TableRows(w))
+    }
+
+    pub fn row(&mut self, r: &AuditResult) -> Result<()> {
         let notes: Vec<&str> = r
             .reasons
             .iter()
@@ -375,7 +593,7 @@ pub fn write_table<W: std::io::Write>(audit: &Audit, mut w: W) -> Result<()> {
             .map(String::as_str)
             .collect();
         writeln!(
-            w,
+            self.0,
             "{:<44} {:<9} {:<7} {:<12} {:<4} {:>12}  {}",
             r.user_token,
             r.status,
@@ -385,41 +603,45 @@ pub fn write_table<W: std::io::Write>(audit: &Audit, mut w: W) -> Result<()> {
             r.amount,
             notes.join(" | ").replace(['\t', '\r', '\n'], " ")
         )?;
+        Ok(())
     }
-    let s = &audit.summary;
-    if let Some(mark) = audit.source.watermark() {
-        writeln!(w, "\n{mark}")?;
+
+    pub fn finish(mut self, source: &crate::year::SourceInfo, s: &AuditSummary) -> Result<W> {
+        let w = &mut self.0;
+        if let Some(mark) = source.watermark() {
+            writeln!(w, "\n{mark}")?;
+        }
+        let fmt = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Tax year {}: {} payees: {}",
+            s.tax_year,
+            s.payees,
+            fmt(&s.by_status)
+        )?;
+        writeln!(
+            w,
+            "  reportable (1099-NEC): {}",
+            fmt(&s.reportable_by_status)
+        )?;
+        writeln!(
+            w,
+            "  not reportable:        {}",
+            fmt(&s.not_reportable_by_status)
+        )?;
+        writeln!(
+            w,
+            "  {} with warnings; {} need backup withholding until a TIN is furnished; {} at risk of an IRS B notice",
+            s.with_warnings, s.backup_withholding, s.b_notice_risk
+        )?;
+        Ok(self.0)
     }
-    let fmt = |m: &BTreeMap<String, usize>| {
-        m.iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    writeln!(w)?;
-    writeln!(
-        w,
-        "Tax year {}: {} payees: {}",
-        s.tax_year,
-        s.payees,
-        fmt(&s.by_status)
-    )?;
-    writeln!(
-        w,
-        "  reportable (1099-NEC): {}",
-        fmt(&s.reportable_by_status)
-    )?;
-    writeln!(
-        w,
-        "  not reportable:        {}",
-        fmt(&s.not_reportable_by_status)
-    )?;
-    writeln!(
-        w,
-        "  {} with warnings; {} need backup withholding until a TIN is furnished; {} at risk of an IRS B notice",
-        s.with_warnings, s.backup_withholding, s.b_notice_risk
-    )?;
-    Ok(())
 }
 
 /// Which statuses make `--fail-on` fail.

@@ -161,6 +161,7 @@ struct ForeignSection {
     report_foreign_source: Option<bool>,
     default_income_code: Option<toml::Value>,
     ch4_exemption_code_services: Option<toml::Value>,
+    ch4_exemption_code_other: Option<toml::Value>,
     treaty_rates_file: Option<PathBuf>,
 }
 
@@ -208,7 +209,15 @@ pub struct ForeignSettings {
     /// The income code for pay with none recorded per payee (17: independent personal services).
     pub default_income_code: String,
     /// The chapter 4 exemption code for services income (15 or 16: VERIFY, irs-rules §4.3).
+    /// Not set: the code `templates/1042s/codes.csv` marks `services_default`.
     pub ch4_exemption_code_services: String,
+    /// `ch4_exemption_code_services` comes from the settings file (not the data file's default).
+    pub ch4_exemption_code_services_set: bool,
+    /// The chapter 4 exemption code for other income (royalties, other income, grants). Not set:
+    /// the code `templates/1042s/codes.csv` marks `other_default` (VERIFY).
+    pub ch4_exemption_code_other: String,
+    /// `ch4_exemption_code_other` comes from the settings file.
+    pub ch4_exemption_code_other_set: bool,
     /// A treaty-rate file replacing the built-in `templates/1042s/treaty-rates.csv`.
     pub treaty_rates_file: Option<PathBuf>,
 }
@@ -219,10 +228,27 @@ impl Default for ForeignSettings {
             services_performed: None,
             report_foreign_source: false,
             default_income_code: "17".into(),
-            ch4_exemption_code_services: "15".into(),
+            ch4_exemption_code_services: data_default("services_default"),
+            ch4_exemption_code_services_set: false,
+            ch4_exemption_code_other: data_default("other_default"),
+            ch4_exemption_code_other_set: false,
             treaty_rates_file: None,
         }
     }
+}
+
+/// The chapter 4 exemption code `templates/1042s/codes.csv` marks for a case (empty if the
+/// built-in list is broken: the report then refuses with the data file's error).
+fn data_default(use_: &str) -> String {
+    crate::f1042s::Codes::builtin()
+        .and_then(|c| c.used_for("ch4_exemption", use_).map(|e| e.code.clone()))
+        .unwrap_or_default()
+}
+
+/// A chapter 4 exemption code setting, checked against `templates/1042s/codes.csv`.
+fn ch4_exemption_code(key: &str, v: &toml::Value) -> Result<String> {
+    let code = two_digit_code(key, v)?;
+    crate::f1042s::Codes::builtin()?.check("ch4_exemption", &code, &format!("[foreign] {key}"))
 }
 
 /// A two-digit code from a string or an integer (`17`, `"17"`, `"03"`).
@@ -257,9 +283,15 @@ impl ForeignSection {
                 None => d.default_income_code,
             },
             ch4_exemption_code_services: match &self.ch4_exemption_code_services {
-                Some(v) => two_digit_code("ch4_exemption_code_services", v)?,
+                Some(v) => ch4_exemption_code("ch4_exemption_code_services", v)?,
                 None => d.ch4_exemption_code_services,
             },
+            ch4_exemption_code_services_set: self.ch4_exemption_code_services.is_some(),
+            ch4_exemption_code_other: match &self.ch4_exemption_code_other {
+                Some(v) => ch4_exemption_code("ch4_exemption_code_other", v)?,
+                None => d.ch4_exemption_code_other,
+            },
+            ch4_exemption_code_other_set: self.ch4_exemption_code_other.is_some(),
             treaty_rates_file: self.treaty_rates_file,
         })
     }
@@ -529,6 +561,19 @@ mod tests {
         assert!(s.foreign.report_foreign_source);
         assert_eq!(s.foreign.default_income_code, "23");
         assert_eq!(s.foreign.ch4_exemption_code_services, "16");
+        assert!(s.foreign.ch4_exemption_code_services_set);
+        // Not set: the data file's defaults (templates/1042s/codes.csv), marked as such.
+        assert_eq!(s.foreign.ch4_exemption_code_other, "15");
+        assert!(!s.foreign.ch4_exemption_code_other_set);
+        assert_eq!(ForeignSettings::default().ch4_exemption_code_services, "15");
+        // A code that is not on the chapter 4 exemption list is refused, naming the key.
+        let e = parse("[foreign]\nch4_exemption_code_other = \"99\"\n").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("ch4_exemption_code_other"),
+            "{e:#}"
+        );
+        let s = parse("[foreign]\nch4_exemption_code_other = 21\n").unwrap();
+        assert_eq!(s.foreign.ch4_exemption_code_other, "21");
         assert!(parse("[foreign]\nservices_performed = \"mars\"\n").is_err());
         assert!(parse("[foreign]\ndefault_income_code = 170\n").is_err());
         assert!(parse("[foreign]\nnope = 1\n").is_err());

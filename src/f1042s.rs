@@ -16,10 +16,13 @@
 //!   otherwise. Foreign-source pay gets no form (listed as `foreign_source`), or a row with
 //!   chapter 3 exemption code 03 when `[foreign] report_foreign_source = true`.
 //! * **One row per form**: per income code and rate.
-//! * **Codes.** Chapter 3 / chapter 4 status: 16/23 for an individual (W-8BEN, Form 8233), 15/22
-//!   for an entity (W-8BEN-E), 21/29 with no certificate. Chapter 3 exemption 00 (not exempt),
-//!   04 (treaty), 03 (foreign source); chapter 4 exemption from `[foreign]
-//!   ch4_exemption_code_services` for services (VERIFY), 15 otherwise.
+//! * **Codes** are data: `templates/1042s/codes.csv` lists each box's codes with their source,
+//!   VERIFY marks and what the tool uses each for ([`Codes`]). Chapter 3 / chapter 4 status:
+//!   16/23 for an individual (W-8BEN, Form 8233), 15/22 for an entity (W-8BEN-E), 21/29 with no
+//!   certificate. Chapter 3 exemption 00 (not exempt), 04 (treaty), 03 (foreign source); chapter
+//!   4 exemption from `[foreign] ch4_exemption_code_services` / `ch4_exemption_code_other`, else
+//!   the data file's `services_default` / `other_default` (15, VERIFY). Every VERIFY-marked code
+//!   a worksheet uses (and the user did not set) is a warning in the summary.
 //! * **Rate.** 30% unless a treaty claim passes every check ([`TreatyCheck`]): a W-8BEN/W-8BEN-E
 //!   or, for an individual's personal services, a Form 8233; signed; not expired (a W-8 through
 //!   Dec 31 of the third year after signing; a Form 8233 for the year signed); treaty country =
@@ -45,6 +48,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// The built-in data files (source and VERIFY marks are columns of the data).
 pub const INCOME_CODES_CSV: &str = include_str!("../templates/1042s/income-codes.csv");
@@ -161,14 +165,191 @@ pub fn income_code(s: &str) -> Result<String> {
     }
 }
 
-/// Income codes for personal services (the source rule follows where the work is done).
-fn services_codes() -> HashSet<String> {
-    let mut r = csv::Reader::from_reader(INCOME_CODES_CSV.as_bytes());
-    r.records()
-        .filter_map(|r| r.ok())
-        .filter(|r| r.get(2) == Some("yes"))
-        .filter_map(|r| r.get(0).map(str::to_string))
-        .collect()
+/// Income codes for personal services (the source rule follows where the work is done), from
+/// the `services` column of `templates/1042s/income-codes.csv`.
+fn services_codes() -> &'static HashSet<String> {
+    static CODES: LazyLock<HashSet<String>> = LazyLock::new(|| {
+        let mut r = csv::Reader::from_reader(INCOME_CODES_CSV.as_bytes());
+        r.records()
+            .filter_map(|r| r.ok())
+            .filter(|r| r.get(2) == Some("yes"))
+            .filter_map(|r| r.get(0).map(str::to_string))
+            .collect()
+    });
+    &CODES
+}
+
+/// One code of `templates/1042s/codes.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeEntry {
+    /// `ch3_status`, `ch4_status`, `ch3_exemption`, `ch4_exemption`, `lob`.
+    pub box_name: String,
+    pub code: String,
+    pub meaning: String,
+    /// What the tool uses the code for (`individual`, `entity`, `unknown`, `not_exempt`,
+    /// `treaty`, `foreign_source`, `services_default`, `other_default`); empty: only accepted.
+    pub used_for: Vec<String>,
+    pub source: String,
+    /// The VERIFY note, when the entry is uncertain.
+    pub verify: Option<String>,
+}
+
+/// The Form 1042-S code lists (recipient status, exemption and LOB codes) with the code the tool
+/// uses in each case: data (`templates/1042s/codes.csv`, with sources and VERIFY marks), never
+/// constants in code.
+#[derive(Debug, Clone)]
+pub struct Codes(Vec<CodeEntry>);
+
+/// Where the built-in code list comes from (named in errors and warnings).
+pub const CODES_FILE: &str = "templates/1042s/codes.csv";
+
+impl Codes {
+    /// The built-in `templates/1042s/codes.csv` (checked once; an error names the line).
+    pub fn builtin() -> Result<&'static Codes> {
+        static CODES: LazyLock<std::result::Result<Codes, String>> =
+            LazyLock::new(|| Codes::parse(CODES_CSV, CODES_FILE).map_err(|e| format!("{e:#}")));
+        CODES.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Columns `box, code, meaning, used_for, source, verify`.
+    pub fn parse(text: &str, origin: &str) -> Result<Codes> {
+        let mut r = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let headers = r
+            .headers()
+            .with_context(|| format!("{origin}: header"))?
+            .clone();
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(name))
+                .with_context(|| format!("{origin}: no {name:?} column"))
+        };
+        let cols = [
+            col("box")?,
+            col("code")?,
+            col("meaning")?,
+            col("used_for")?,
+            col("source")?,
+            col("verify")?,
+        ];
+        let mut v: Vec<CodeEntry> = Vec::new();
+        for (i, rec) in r.records().enumerate() {
+            let line = i + 2;
+            let rec = rec.with_context(|| format!("{origin} line {line}"))?;
+            let [b, c, m, u, s, ver] = cols.map(|k| rec.get(k).unwrap_or("").to_string());
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_digit()) {
+                bail!("{origin} line {line}: code {c:?} is not two digits");
+            }
+            if s.is_empty() {
+                bail!("{origin} line {line}: code {b} {c} has no source");
+            }
+            let used_for: Vec<String> = u.split_whitespace().map(str::to_string).collect();
+            for use_ in &used_for {
+                if let Some(other) = v
+                    .iter()
+                    .find(|e| e.box_name == b && e.used_for.contains(use_))
+                {
+                    bail!(
+                        "{origin} line {line}: {b} {use_} is already code {}",
+                        other.code
+                    );
+                }
+            }
+            v.push(CodeEntry {
+                box_name: b,
+                code: c,
+                meaning: m,
+                used_for,
+                source: s,
+                verify: Some(ver).filter(|v| !v.is_empty()),
+            });
+        }
+        Ok(Codes(v))
+    }
+
+    /// The entry of a code in a box, if the list has it.
+    pub fn get(&self, box_name: &str, code: &str) -> Option<&CodeEntry> {
+        self.0
+            .iter()
+            .find(|e| e.box_name == box_name && e.code == code)
+    }
+
+    /// The code the tool uses in a box for a case (an error when the data file has none).
+    pub fn used_for(&self, box_name: &str, use_: &str) -> Result<&CodeEntry> {
+        self.0
+            .iter()
+            .find(|e| e.box_name == box_name && e.used_for.iter().any(|u| u == use_))
+            .with_context(|| {
+                format!("{CODES_FILE}: no {box_name} code marked {use_:?} in used_for")
+            })
+    }
+
+    /// A two-digit code of a box, checked against the list (for a setting).
+    pub fn check(&self, box_name: &str, code: &str, what: &str) -> Result<String> {
+        match self.get(box_name, code) {
+            Some(e) => Ok(e.code.clone()),
+            None => bail!(
+                "{what}: {code:?} is not a {box_name} code in {CODES_FILE} ({})",
+                self.0
+                    .iter()
+                    .filter(|e| e.box_name == box_name)
+                    .map(|e| e.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// The codes one row can carry, resolved once from [`Codes`] and the settings.
+#[derive(Debug, Clone)]
+struct RowCodes {
+    /// (chapter 3, chapter 4) recipient status: individual, entity, unknown.
+    individual: (String, String),
+    entity: (String, String),
+    unknown: (String, String),
+    not_exempt: String,
+    treaty: String,
+    foreign_source: String,
+    ch4_services: String,
+    ch4_other: String,
+    /// The LOB codes (box 13j).
+    lob: Vec<String>,
+}
+
+impl RowCodes {
+    fn resolve(codes: &Codes, foreign: &ForeignSettings) -> Result<RowCodes> {
+        let c = |b: &str, u: &str| codes.used_for(b, u).map(|e| e.code.clone());
+        let pair = |u: &str| -> Result<(String, String)> {
+            Ok((c("ch3_status", u)?, c("ch4_status", u)?))
+        };
+        Ok(RowCodes {
+            individual: pair("individual")?,
+            entity: pair("entity")?,
+            unknown: pair("unknown")?,
+            not_exempt: c("ch3_exemption", "not_exempt")?,
+            treaty: c("ch3_exemption", "treaty")?,
+            foreign_source: c("ch3_exemption", "foreign_source")?,
+            ch4_services: codes.check(
+                "ch4_exemption",
+                &foreign.ch4_exemption_code_services,
+                "[foreign] ch4_exemption_code_services",
+            )?,
+            ch4_other: codes.check(
+                "ch4_exemption",
+                &foreign.ch4_exemption_code_other,
+                "[foreign] ch4_exemption_code_other",
+            )?,
+            lob: codes
+                .0
+                .iter()
+                .filter(|e| e.box_name == "lob")
+                .map(|e| e.code.clone())
+                .collect(),
+        })
+    }
 }
 
 /// One income code of a payee, with its amount when the user gave one.
@@ -383,6 +564,7 @@ struct Ctx<'a> {
     foreign: &'a ForeignSettings,
     rates: &'a TreatyRates,
     services: &'a HashSet<String>,
+    codes: RowCodes,
     unmask: bool,
 }
 
@@ -416,9 +598,9 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
     let cert = Cert::of(form.map(|f| f.form_type.as_str()));
     let individual = !cert.entity();
     let (ch3_status, ch4_status) = match cert {
-        Cert::W8BenE => ("15", "22"),
-        Cert::W8Ben | Cert::F8233 => ("16", "23"),
-        _ => ("21", "29"),
+        Cert::W8BenE => &c.codes.entity,
+        Cert::W8Ben | Cert::F8233 => &c.codes.individual,
+        _ => &c.codes.unknown,
     };
     let mut payee_issues: Vec<String> = Vec::new();
 
@@ -480,12 +662,22 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
     let claim = form
         .and_then(|f| f.treaty_claim.as_deref())
         .and_then(TreatyClaim::parse);
+    // `7` is LOB code `07`.
     let lob_code = claim
         .as_ref()
         .and_then(|c| c.lob_code.clone())
+        .map(|l| match l.parse::<u8>() {
+            Ok(n) if l.len() == 1 => format!("{n:02}"),
+            _ => l,
+        })
         .unwrap_or_default();
     if claim.is_some() && cert.entity() && lob_code.is_empty() {
         payee_issues.push("lob_code missing (an entity claiming a treaty must give one)".into());
+    } else if !lob_code.is_empty() && !c.codes.lob.contains(&lob_code) {
+        payee_issues.push(format!(
+            "lob_code {lob_code:?} is not a current LOB code ({CODES_FILE}: {})",
+            c.codes.lob.join(", ")
+        ));
     }
 
     // Source: the per-payee override, else the imported form, else the setting.
@@ -556,9 +748,9 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
         let foreign_part = gross - us;
         let mut issues = payee_issues.clone();
         let ch4_exemption = if services {
-            c.foreign.ch4_exemption_code_services.clone()
+            c.codes.ch4_services.clone()
         } else {
-            "15".to_string()
+            c.codes.ch4_other.clone()
         };
         let base = |issues: Vec<String>| F1042sRow {
             user_token: p.user_token.clone(),
@@ -577,9 +769,9 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
             income_code: code.clone(),
             gross_income: Decimal::ZERO,
             us_source_percent: pct,
-            ch3_status: ch3_status.into(),
-            ch3_exemption: "00".into(),
-            ch4_status: ch4_status.into(),
+            ch3_status: ch3_status.clone(),
+            ch3_exemption: c.codes.not_exempt.clone(),
+            ch4_status: ch4_status.clone(),
             ch4_exemption: ch4_exemption.clone(),
             rate: STATUTORY_RATE,
             tax_withheld: Decimal::ZERO,
@@ -612,21 +804,34 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
         };
         if us > Decimal::ZERO {
             let (rate, exemption) = match &claim {
-                None => (STATUTORY_RATE, "00"),
+                None => (STATUTORY_RATE, &c.codes.not_exempt),
                 Some(cl) => {
-                    match treaty_rate(y, c, &cert, cl, &code, services, residence.as_deref()) {
+                    match treaty_rate(
+                        y,
+                        (c.year, c.rates),
+                        &cert,
+                        cl,
+                        &code,
+                        services,
+                        residence.as_deref(),
+                    ) {
                         Ok((rate, note)) => {
                             if let Some(n) = note {
                                 issues.push(n);
                             }
-                            (rate, if rate < STATUTORY_RATE { "04" } else { "00" })
+                            let exemption = if rate < STATUTORY_RATE {
+                                &c.codes.treaty
+                            } else {
+                                &c.codes.not_exempt
+                            };
+                            (rate, exemption)
                         }
                         Err((check, detail)) => {
                             issues.push(format!(
                                 "{}: {detail}; treaty claim not applied, 30%",
                                 check.as_str()
                             ));
-                            (STATUTORY_RATE, "00")
+                            (STATUTORY_RATE, &c.codes.not_exempt)
                         }
                     }
                 }
@@ -636,7 +841,7 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
             let mut row = base(issues.clone());
             row.gross_income = us;
             row.rate = rate;
-            row.ch3_exemption = exemption.into();
+            row.ch3_exemption = exemption.clone();
             row.tax_withheld = withheld;
             row.tax_due = due;
             row.under_withheld = due - withheld;
@@ -646,7 +851,7 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
             let mut row = base(payee_issues.clone());
             row.gross_income = foreign_part;
             row.rate = Decimal::ZERO;
-            row.ch3_exemption = "03".into();
+            row.ch3_exemption = c.codes.foreign_source.clone();
             row.tax_withheld = Decimal::ZERO;
             rows.push(row);
         }
@@ -657,7 +862,7 @@ fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
 /// The treaty rate when every check passes (with an optional note), else the failed check.
 fn treaty_rate(
     y: &YearPayee<'_>,
-    c: &Ctx<'_>,
+    (year, rates): (i32, &TreatyRates),
     cert: &Cert,
     claim: &TreatyClaim,
     code: &str,
@@ -699,23 +904,23 @@ fn treaty_rate(
     };
     use chrono::Datelike;
     let sy = signed.year();
-    if sy > c.year {
+    if sy > year {
         return Err((
             TreatyCheck::SignedAfterYear,
-            format!("signed {signed}, after tax year {}", c.year),
+            format!("signed {signed}, after tax year {}", year),
         ));
     }
     if *cert == Cert::F8233 {
-        if sy != c.year {
+        if sy != year {
             return Err((
                 TreatyCheck::Expired,
                 format!(
                     "a Form 8233 is good for the tax year it names: signed {signed}, not for {}",
-                    c.year
+                    year
                 ),
             ));
         }
-    } else if sy + 3 < c.year {
+    } else if sy + 3 < year {
         return Err((
             TreatyCheck::Expired,
             format!("signed {signed}: valid through {}-12-31", sy + 3),
@@ -757,7 +962,7 @@ fn treaty_rate(
         ));
     }
     let country = treaty_country.unwrap_or_default();
-    let table = c.rates.get(&country, code);
+    let table = rates.get(&country, code);
     let claimed = claim.rate.as_deref().and_then(parse_rate);
     match (table, claimed) {
         (Some(t), Some(cl)) if t.rate != cl => Ok((
@@ -836,8 +1041,11 @@ fn outcome(y: &YearPayee<'_>, ctx: &Ctx<'_>) -> Result<Outcome> {
         return Ok(Outcome::LeftOff(left_off_note(
             &token,
             "foreign_source",
-            "services performed outside the US: foreign-source pay, no Form 1042-S \
-             (report_foreign_source = true reports it with chapter 3 exemption code 03)",
+            &format!(
+                "services performed outside the US: foreign-source pay, no Form 1042-S \
+                 (report_foreign_source = true reports it with chapter 3 exemption code {})",
+                ctx.codes.foreign_source
+            ),
         )));
     }
     Ok(Outcome::Rows(rows))
@@ -856,11 +1064,13 @@ pub async fn recipients_1042s(
     let result = async {
         let services = services_codes();
         let view = YearView::load(store, settings, year).await?;
+        let codes = Codes::builtin()?;
         let ctx = Ctx {
             year,
             foreign: &settings.foreign,
             rates: &view.treaty_rates,
             services: &services,
+            codes: RowCodes::resolve(&codes, &settings.foreign)?,
             unmask: false,
         };
         let mut stream = store.year_payees(year, None);
@@ -895,6 +1105,7 @@ pub async fn report_1042s(
 ) -> Result<F1042Summary> {
     let foreign = &settings.foreign;
     let services = services_codes();
+    let codes = Codes::builtin()?;
     let view = YearView::load(store, settings, year).await?;
     let rates = &view.treaty_rates;
     let run = view.run.clone();
@@ -902,7 +1113,8 @@ pub async fn report_1042s(
         year,
         foreign,
         rates,
-        services: &services,
+        services,
+        codes: RowCodes::resolve(codes, foreign)?,
         unmask,
     };
     let mut writer = sheet::create(out, year)
@@ -913,6 +1125,7 @@ pub async fn report_1042s(
     let mut conflicts = Vec::new();
     let mut payees = 0;
     let mut with_issues = 0;
+    let mut used_codes: std::collections::BTreeSet<(&str, String)> = Default::default();
     let mut stream = store.year_payees(year, None);
     let mut pdf_rows: Vec<F1042sRow> = Vec::new();
     while let Some(p) = stream.try_next().await? {
@@ -940,6 +1153,18 @@ pub async fn report_1042s(
             t.2 += row.tax_withheld;
             t.3 += row.tax_due;
             with_issues += usize::from(!row.issues.is_empty());
+            used_codes.insert(("ch3_status", row.ch3_status.clone()));
+            used_codes.insert(("ch4_status", row.ch4_status.clone()));
+            used_codes.insert(("ch3_exemption", row.ch3_exemption.clone()));
+            // A chapter 4 exemption code the user set is the user's decision, not a VERIFY default.
+            let set = if services.contains(&row.income_code) {
+                foreign.ch4_exemption_code_services_set
+            } else {
+                foreign.ch4_exemption_code_other_set
+            };
+            if !set {
+                used_codes.insert(("ch4_exemption", row.ch4_exemption.clone()));
+            }
             writer.write(row)?;
         }
         if pdf {
@@ -960,12 +1185,24 @@ pub async fn report_1042s(
         .filter(|(_, r)| r.verify)
         .map(|((c, k), _)| format!("{c}/{k}"))
         .collect();
-    if !verify.is_empty() && totals.keys().any(|(_, r)| r.as_str() != "30.00") {
+    if !verify.is_empty() && used_codes.contains(&("ch3_exemption", ctx.codes.treaty.clone())) {
         warnings.push(
             "treaty rates come from a data file whose entries are marked VERIFY: check them \
              against the IRS Tax Treaty Tables before filing"
                 .into(),
         );
+    }
+    // Every code on the worksheet that the code list marks VERIFY, with its note.
+    for (box_name, code) in &used_codes {
+        if let Some(e) = codes.get(box_name, code)
+            && let Some(v) = &e.verify
+        {
+            warnings.push(format!(
+                "{box_name} code {code} ({}) is marked VERIFY in {CODES_FILE}: {}",
+                e.meaning,
+                v.trim_start_matches("VERIFY:").trim()
+            ));
+        }
     }
     let a = masspay_tax_rules::format_amount;
     let (mut g, mut w, mut du) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
@@ -1204,13 +1441,6 @@ pub fn foreign_audit_warnings(view: &YearView<'_>, y: &YearPayee<'_>) -> Vec<Str
     }
     if let Some(claim) = form.treaty_claim.as_deref().and_then(TreatyClaim::parse) {
         let services = services_codes();
-        let c = Ctx {
-            year: view.year,
-            foreign: &view.foreign,
-            rates: &view.treaty_rates,
-            services: &services,
-            unmask: false,
-        };
         let mut codes: Vec<String> = y
             .overrides
             .and_then(|o| o.income_codes.as_deref())
@@ -1229,7 +1459,7 @@ pub fn foreign_audit_warnings(view: &YearView<'_>, y: &YearPayee<'_>) -> Vec<Str
         for code in &codes {
             if let Err((check, detail)) = treaty_rate(
                 y,
-                &c,
+                (view.year, &view.treaty_rates),
                 &cert,
                 &claim,
                 code,
@@ -1388,6 +1618,58 @@ mod tests {
         assert!(TreatyRates::parse("country,income_code,rate\nXX,17,0\n", "t").is_err());
         assert!(TreatyRates::parse("country,income_code,rate\nMEX,17,31\n", "t").is_err());
         assert!(CODES_CSV.contains("VERIFY"));
+        // Every built-in entry notes its source; every treaty rate is a VERIFY item.
+        assert!(!r.0.is_empty());
+        assert!(
+            r.0.values()
+                .all(|t| !t.source.trim().is_empty() && t.verify)
+        );
+        let mut ic = csv::Reader::from_reader(INCOME_CODES_CSV.as_bytes());
+        let h = ic.headers().unwrap().clone();
+        assert_eq!(h.get(3), Some("source"));
+        for rec in ic.records() {
+            let rec = rec.unwrap();
+            assert!(income_code(&rec[0]).is_ok(), "{rec:?}");
+            assert!(!rec[3].trim().is_empty(), "{rec:?} has no source");
+        }
+    }
+
+    #[test]
+    fn the_code_list_is_data_with_sources() {
+        let c = Codes::builtin().unwrap();
+        let r = RowCodes::resolve(c, &ForeignSettings::default()).unwrap();
+        assert_eq!(r.individual, ("16".into(), "23".into()));
+        assert_eq!(r.entity, ("15".into(), "22".into()));
+        assert_eq!(r.unknown, ("21".into(), "29".into()));
+        assert_eq!(
+            (
+                r.not_exempt.as_str(),
+                r.treaty.as_str(),
+                r.foreign_source.as_str()
+            ),
+            ("00", "04", "03")
+        );
+        assert_eq!(
+            (r.ch4_services.as_str(), r.ch4_other.as_str()),
+            ("15", "15")
+        );
+        assert!(r.lob.contains(&"07".to_string()) && !r.lob.contains(&"01".to_string()));
+        assert!(c.get("ch4_exemption", "15").unwrap().verify.is_some());
+        assert!(c.get("ch4_status", "22").unwrap().verify.is_some());
+        assert!(c.get("ch3_status", "16").unwrap().verify.is_none());
+        // Settings are checked against the list.
+        assert!(c.check("ch4_exemption", "16", "k").is_ok());
+        let e = c.check("ch4_exemption", "99", "[foreign] k").unwrap_err();
+        assert!(e.to_string().contains("[foreign] k"), "{e}");
+        // A broken file is refused, naming the line.
+        let h = "box,code,meaning,used_for,source,verify\n";
+        assert!(Codes::parse(&format!("{h}ch3_status,1,x,,s,\n"), "t").is_err());
+        assert!(Codes::parse(&format!("{h}ch3_status,16,x,,,\n"), "t").is_err());
+        let twice = format!("{h}ch3_status,16,x,individual,s,\nch3_status,15,y,individual,s,\n");
+        assert!(format!("{:#}", Codes::parse(&twice, "t").unwrap_err()).contains("line 3"));
+        // A missing case is an error naming the file, not a guess.
+        let none = Codes::parse(h, "t").unwrap();
+        assert!(RowCodes::resolve(&none, &ForeignSettings::default()).is_err());
     }
 
     #[test]

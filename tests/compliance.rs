@@ -765,3 +765,88 @@ async fn w9_business_facts_and_differing_tins_reach_the_audit() {
     let h = String::from_utf8_lossy(&o.stdout);
     assert!(h.contains("7650") && !h.contains("212-09-7650"), "{h}");
 }
+
+/// `audit tins` streams (issue 10): the rows written one by one, in every format, are byte for
+/// byte what the collected audit gives, on every backend, and the duplicate-TIN check (found by
+/// the store from the keyed hashes, the whole year never in memory) still sees a W-9's TIN shared
+/// with other payees' MassPay TINs.
+#[tokio::test]
+async fn the_streamed_audit_is_the_collected_audit() {
+    use masspay_tax::audit::{Format, audit_tins_to, write_csv, write_table};
+    use masspay_tax_rules::tin::TinStatus;
+    for db in TestDb::all().await {
+        let emu = emulator(0, 0, 0).await;
+        let store = db.open().await;
+        let s = Settings::default();
+        masspay_tax::sync::sync_year(
+            &client(&emu, 5),
+            &store,
+            &s.thresholds,
+            2025,
+            "emulator",
+            None,
+        )
+        .await
+        .unwrap();
+        // A W-9 giving usr_edge_itin_55 the TIN usr_edge_same_tin_a/_b hold at MassPay.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("w9.csv");
+        std::fs::write(
+            &csv,
+            "user_token,Form,Name,TIN,Type of TIN\n\
+             usr_edge_itin_55,W-9,Someone Else,318-62-4405,SSN\n",
+        )
+        .unwrap();
+        let read = masspay_tax_import::read_file(&csv, &Default::default()).unwrap();
+        let rows: Vec<_> = read
+            .records
+            .iter()
+            .map(|r| masspay_tax::import::to_row(r, "usr_edge_itin_55".into(), "w9.csv"))
+            .collect();
+        store.import_tax_forms(&rows, false).await.unwrap();
+
+        for only in [false, true] {
+            let a = audit_tins(&store, &s, 2025, only).await.unwrap();
+            let fail_on = [TinStatus::Invalid, TinStatus::Missing];
+            let go = |f| audit_tins_to(&store, &s, 2025, only, f, &fail_on, Vec::new());
+            let (json, w) = go(Format::Json).await.unwrap();
+            assert_eq!(
+                String::from_utf8(json).unwrap(),
+                serde_json::to_string_pretty(&a).unwrap(),
+                "{} only_reportable={only}",
+                db.label
+            );
+            assert_eq!(w.failing, a.count_with_status(&fail_on));
+            assert_eq!(w.summary.payees, a.results.len());
+            let (csv, _) = go(Format::Csv).await.unwrap();
+            assert_eq!(csv, write_csv(&a, Vec::new()).unwrap());
+            let (table, _) = go(Format::Table).await.unwrap();
+            let mut want = Vec::new();
+            write_table(&a, &mut want).unwrap();
+            assert_eq!(table, want);
+            if !only {
+                let w = |t: &str| {
+                    a.results
+                        .iter()
+                        .find(|r| r.user_token == t)
+                        .unwrap()
+                        .warnings
+                        .join(" | ")
+                };
+                assert!(
+                    w("usr_edge_itin_55")
+                        .contains("same TIN as usr_edge_same_tin_a, usr_edge_same_tin_b"),
+                    "{}",
+                    w("usr_edge_itin_55")
+                );
+                assert!(
+                    w("usr_edge_same_tin_a")
+                        .contains("same TIN as usr_edge_itin_55, usr_edge_same_tin_b")
+                );
+                assert!(a.summary.with_warnings > 0);
+            }
+        }
+        store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -194,6 +194,17 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
         &[],
     ));
     assert!(text.contains("WARNING: the [foreign] services_performed setting is missing"));
+    // ... and the summary file says it too, in the same words.
+    let summary_csv = std::fs::read_to_string(d.join("presumed/1042-summary-2025.csv")).unwrap();
+    assert!(
+        summary_csv.contains("services_performed setting is missing: the IRS presumption applies"),
+        "{summary_csv}"
+    );
+    // Codes marked VERIFY in templates/1042s/codes.csv that the worksheet uses are named.
+    assert!(
+        warnings.contains("ch4_exemption code 15") && warnings.contains("is marked VERIFY"),
+        "{warnings}"
+    );
     assert_totals_match(&v, &rows);
 
     // 2. The W-8 import fixture and the per-payee decisions.
@@ -424,9 +435,11 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
     });
 
     // 3. Services performed outside the US: foreign-source pay, no form, listed with the reason.
+    //    The chapter 4 exemption code for services is a setting (VERIFY): set, it is used and no
+    //    longer a VERIFY warning; other income keeps the data file's default.
     std::fs::write(
         d.join("masspay-tax.toml"),
-        "[foreign]\nservices_performed = \"outside_us\"\n",
+        "[foreign]\nservices_performed = \"outside_us\"\nch4_exemption_code_services = 16\n",
     )
     .unwrap();
     let (v, rows) = report(d, "outside");
@@ -437,6 +450,27 @@ async fn the_1042s_worksheet_and_the_form_1042_summary() {
             .iter()
             .all(|w| !w.to_string().contains("missing"))
     );
+    let ws = v["warnings"].to_string();
+    assert!(!ws.contains("ch4_exemption code 16"), "{ws}");
+    assert!(ws.contains("ch4_exemption code 15"), "{ws}");
+    for r in &rows {
+        let want = if r["income_code"] == "17" { "16" } else { "15" };
+        assert_eq!(r["ch4_exemption"], want, "{r:?}");
+    }
+    // A code that is not a chapter 4 exemption code is refused, naming the setting.
+    std::fs::write(
+        d.join("masspay-tax.toml"),
+        "[foreign]\nch4_exemption_code_other = \"42\"\n",
+    )
+    .unwrap();
+    let o = run(
+        d,
+        &["report", "1042s", "--year", "2025", "--out", "bad"],
+        &[],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ch4_exemption_code_other"));
+    assert!(!d.join("bad/1042-S-2025.csv").exists());
     assert_eq!(left_off(&v)["usr_edge_unicode_zoe"], "foreign_source");
     assert!(rows_of(&rows, "usr_edge_unicode_zoe").is_empty());
     // Royalties stay US source; a per-payee share still applies.

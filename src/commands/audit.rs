@@ -55,27 +55,54 @@ pub async fn run(cmd: AuditCommand, ctx: &Ctx) -> Result<ExitCode> {
         .transpose()?
         .unwrap_or_default();
     let store = ctx.store.open_existing(Some(year)).await?;
-    let audit =
-        masspay_tax::audit::audit_tins(&store, &ctx.settings, year, only_reportable).await?;
-    let mut buf = Vec::new();
-    match format {
-        AuditFormat::Table => masspay_tax::audit::write_table(&audit, &mut buf)?,
-        AuditFormat::Csv => buf = masspay_tax::audit::write_csv(&audit, buf)?,
-        AuditFormat::Json => buf = serde_json::to_vec_pretty(&audit)?,
-    }
-    match &out {
+    let format = match format {
+        AuditFormat::Table => masspay_tax::audit::Format::Table,
+        AuditFormat::Csv => masspay_tax::audit::Format::Csv,
+        AuditFormat::Json => masspay_tax::audit::Format::Json,
+    };
+    // Rows go out as they are made: to a temp file renamed into place at the end (--out), or
+    // to stdout.
+    let written = match &out {
         Some(path) => {
-            let mut f = masspay_tax_forms::AtomicFile::create(path)?;
-            std::io::Write::write_all(&mut f, &buf)?;
+            let f = masspay_tax_forms::AtomicFile::create(path)?;
+            let sink = std::io::BufWriter::with_capacity(1 << 16, f);
+            let (w, written) = masspay_tax::audit::audit_tins_to(
+                &store,
+                &ctx.settings,
+                year,
+                only_reportable,
+                format,
+                &fail_on,
+                sink,
+            )
+            .await?;
+            let f = w.into_inner().map_err(|e| e.into_error())?;
             f.commit()?;
             eprintln!("audit written to {}", path.display());
+            written
         }
-        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &buf)?,
-    }
+        None => {
+            let sink = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+            let (mut w, written) = masspay_tax::audit::audit_tins_to(
+                &store,
+                &ctx.settings,
+                year,
+                only_reportable,
+                format,
+                &fail_on,
+                sink,
+            )
+            .await?;
+            std::io::Write::flush(&mut w)?;
+            written
+        }
+    };
     store.close().await;
-    let failing = audit.count_with_status(&fail_on);
-    if failing > 0 {
-        eprintln!("{failing} payees have a status listed in --fail-on");
+    if written.failing > 0 {
+        eprintln!(
+            "{} payees have a status listed in --fail-on",
+            written.failing
+        );
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)

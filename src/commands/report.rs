@@ -39,7 +39,8 @@ pub enum ReportCommand {
     ///
     /// Settings: [foreign] services_performed ("outside_us" | "in_us"; missing: the IRS
     /// presumption, US source), report_foreign_source, default_income_code,
-    /// ch4_exemption_code_services, treaty_rates_file. Per payee: `payees override`.
+    /// ch4_exemption_code_services, ch4_exemption_code_other, treaty_rates_file. Code lists and
+    /// treaty rates are data: templates/1042s/*.csv. Per payee: `payees override`.
     /// TINs and dates of birth are masked unless --unmask-tin is given.
     #[command(name = "1042s")]
     F1042s {

@@ -33,6 +33,7 @@ mod reads;
 pub use reads::YearQuery;
 pub mod records;
 mod runs;
+mod shared_tins;
 mod snapshot;
 pub mod tax_forms;
 pub mod tin_match;

@@ -1,0 +1,69 @@
+//! The payees of a year whose TIN another payee also holds, found by the database from the keyed
+//! hashes (`annual_balances.tin_hash` for MassPay's tax_id, `tax_forms.tin_hash` for a W-9/W-8):
+//! `audit tins` checks "the same TIN under different names" on these few payees instead of
+//! holding every payee of the year in memory.
+
+use crate::reads::DOB_FIELD;
+use crate::records::StoredPayee;
+use crate::{Backend, Store, StoreError};
+use futures_util::{StreamExt, TryStreamExt, stream::BoxStream};
+use sqlx::AssertSqlSafe;
+
+impl Store {
+    /// The year's payees (as [`Store::year_payees`] reads them, by user token, secrets
+    /// decrypted) whose MassPay TIN or stored form TIN has the keyed hash of a TIN some other
+    /// payee holds (as its MassPay TIN or its form's). A superset of the payees whose TIN in use
+    /// is shared: the caller decides which TIN is in use and compares.
+    pub fn year_payees_sharing_tin<'a>(
+        &'a self,
+        tax_year: i32,
+    ) -> BoxStream<'a, Result<StoredPayee, StoreError>> {
+        let order = match self.backend {
+            Backend::Sqlite => "ORDER BY b.user_token",
+            Backend::Postgres => "ORDER BY b.user_token COLLATE \"C\"",
+        };
+        let sql = format!(
+            // Shared: by two payees' MassPay TINs, by two forms, or by a form and another
+            // payee's MassPay TIN. Each part is one pass over the year (the forms are few and
+            // indexed); no pass keeps more than the shared hashes.
+            "WITH fh AS ( \
+               SELECT user_token, tin_hash FROM tax_forms WHERE tin_hash IS NOT NULL \
+             ), shared AS ( \
+               SELECT tin_hash FROM annual_balances \
+                WHERE tax_year = $1 AND tin_hash IS NOT NULL \
+                GROUP BY tin_hash HAVING COUNT(*) > 1 \
+               UNION \
+               SELECT tin_hash FROM fh GROUP BY tin_hash HAVING COUNT(*) > 1 \
+               UNION \
+               SELECT a.tin_hash FROM fh JOIN annual_balances a \
+                 ON a.tin_hash = fh.tin_hash AND a.tax_year = $1 AND a.user_token <> fh.user_token \
+             ) \
+             SELECT b.user_token, b.first_name, b.middle_name, b.last_name, b.business_name, b.email, b.mobile_number, \
+             b.address1, b.address2, b.city, b.state_province, b.postal_code, b.postal_code_repaired, b.country, \
+             COALESCE(b.date_of_birth_enc, '') AS date_of_birth, b.tin_enc, b.tin_hash, b.tin_last4, b.tax_year, \
+             b.balance, b.amount, b.amount_cents, b.form, b.business, b.residency \
+             FROM annual_balances b \
+             WHERE b.tax_year = $1 \
+               AND (b.tin_hash IN (SELECT tin_hash FROM shared) \
+                    OR b.user_token IN (SELECT user_token FROM fh \
+                                        WHERE tin_hash IN (SELECT tin_hash FROM shared))) \
+             {order}"
+        );
+        let vault = &self.vault;
+        sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql))
+            .bind(i64::from(tax_year))
+            .fetch(&self.pool)
+            .map_err(StoreError::from)
+            .and_then(move |mut p| async move {
+                if let Some(enc) = p.tin.take() {
+                    p.tin = Some(vault.decrypt(&p.user_token, &enc)?);
+                }
+                if !p.date_of_birth.is_empty() {
+                    p.date_of_birth =
+                        vault.decrypt_field(&p.user_token, DOB_FIELD, &p.date_of_birth)?;
+                }
+                Ok(p)
+            })
+            .boxed()
+    }
+}
