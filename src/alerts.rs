@@ -150,6 +150,7 @@ pub async fn evaluate(
     let mut seen_keys = store
         .notice_keys_with_prefix(&format!("alert:{year}:"))
         .await?;
+    let mut due = Vec::new();
     let mut payees = store.year_payees(year, None);
     while let Some(p) = payees.try_next().await? {
         summary.payees += 1;
@@ -250,13 +251,40 @@ pub async fn evaluate(
             fields: serde_json::to_value(&alert)?,
         };
         let k = key(year, &token, state);
-        if Notifier::record(store, &k, &notice).await? {
+        seen_keys.insert(k.clone());
+        due.push((k, notice, alert));
+        if due.len() >= RECORD_BATCH {
+            record_due(store, &mut due, &mut summary, &mut alerts).await?;
+        }
+    }
+    record_due(store, &mut due, &mut summary, &mut alerts).await?;
+    Ok((summary, alerts))
+}
+
+/// Alerts recorded in the outbox per transaction.
+const RECORD_BATCH: usize = 500;
+
+/// Records the due alerts (once per key) and counts the new ones as sent by this run.
+async fn record_due(
+    store: &Store,
+    due: &mut Vec<(String, Notice, Alert)>,
+    summary: &mut AlertSummary,
+    alerts: &mut Vec<Alert>,
+) -> Result<()> {
+    if due.is_empty() {
+        return Ok(());
+    }
+    let batch: Vec<(String, Notice, Alert)> = std::mem::take(due);
+    let (notices, kept): (Vec<(String, Notice)>, Vec<Alert>) =
+        batch.into_iter().map(|(k, n, a)| ((k, n), a)).unzip();
+    let new = Notifier::record_many(store, &notices).await?;
+    for (alert, is_new) in kept.into_iter().zip(new) {
+        if is_new {
             summary.alerts += 1;
             alerts.push(alert);
         }
-        seen_keys.insert(k);
     }
-    Ok((summary, alerts))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1069,8 +1069,8 @@ pub async fn recipients_1042s(
             year,
             foreign: &settings.foreign,
             rates: &view.treaty_rates,
-            services: &services,
-            codes: RowCodes::resolve(&codes, &settings.foreign)?,
+            services,
+            codes: RowCodes::resolve(codes, &settings.foreign)?,
             unmask: false,
         };
         let mut stream = store.year_payees(year, None);

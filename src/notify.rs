@@ -365,6 +365,20 @@ impl Notifier {
         })
     }
 
+    /// [`Self::record`] for many notices in one transaction: for each, whether it is new.
+    pub async fn record_many(store: &Store, notices: &[(String, Notice)]) -> Result<Vec<bool>> {
+        let items = notices
+            .iter()
+            .map(|(key, n)| Ok((key.clone(), n.kind.clone(), serde_json::to_string(n)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(store
+            .enqueue_notices(&items)
+            .await?
+            .into_iter()
+            .map(|id| id.is_some())
+            .collect())
+    }
+
     /// Records a notice once: `false` when a notice with this key was recorded before.
     pub async fn record(store: &Store, dedup_key: &str, notice: &Notice) -> Result<bool> {
         let payload = serde_json::to_string(notice)?;
@@ -380,6 +394,10 @@ impl Notifier {
         for channel in &self.channels {
             let pending = store.pending_notices(channel.name(), None).await?;
             let mut r = ChannelReport::default();
+            // Outcomes not yet written to the store, by error (`None`: sent); written every
+            // RECORD_EVERY notices and at the end of the channel, a few statements each.
+            let mut unrecorded: std::collections::BTreeMap<Option<String>, Vec<i64>> =
+                Default::default();
             let batches: Vec<Vec<&StoredNotice>> = if self.digest && !pending.is_empty() {
                 vec![pending.iter().collect()]
             } else {
@@ -395,14 +413,13 @@ impl Notifier {
                     })
                     .collect::<Result<_>>()?;
                 let outcome = self.send(channel, &notices, out).await;
-                for n in &batch {
-                    store
-                        .record_delivery(
-                            n.id,
-                            channel.name(),
-                            outcome.as_ref().err().map(String::as_str),
-                        )
-                        .await?;
+                let err = outcome.as_ref().err().cloned();
+                unrecorded
+                    .entry(err)
+                    .or_default()
+                    .extend(batch.iter().map(|n| n.id));
+                if unrecorded.values().map(Vec::len).sum::<usize>() >= RECORD_EVERY {
+                    record_outcomes(store, channel.name(), &mut unrecorded).await?;
                 }
                 match outcome {
                     Ok(()) => r.sent += batch.len(),
@@ -413,6 +430,7 @@ impl Notifier {
                     }
                 }
             }
+            record_outcomes(store, channel.name(), &mut unrecorded).await?;
             report.channels.insert(channel.name().to_string(), r);
         }
         Ok(report)
@@ -465,6 +483,24 @@ impl Notifier {
             Channel::Smtp(smtp) => smtp.send(notices).await,
         }
     }
+}
+
+/// How many delivery outcomes [`Notifier::deliver`] keeps before writing them to the store (a
+/// crash in between re-sends at most these on the next run: delivery is at least once).
+const RECORD_EVERY: usize = 500;
+
+/// Writes the kept delivery outcomes of `channel` and empties `unrecorded`.
+async fn record_outcomes(
+    store: &Store,
+    channel: &str,
+    unrecorded: &mut std::collections::BTreeMap<Option<String>, Vec<i64>>,
+) -> Result<()> {
+    for (err, ids) in std::mem::take(unrecorded) {
+        store
+            .record_deliveries(&ids, channel, err.as_deref())
+            .await?;
+    }
+    Ok(())
 }
 
 /// A Slack-compatible body: `text` for people, `notices` for machines.

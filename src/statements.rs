@@ -262,12 +262,32 @@ pub async fn statements_1099(
     })
 }
 
+/// The withholding agent's own codes on a 1042-S (boxes 12b, 12c, 12e) from `[payer]`
+/// (`ch3_status_code`, `ch4_status_code`, `giin`); blank when not set.
+#[derive(Debug, Clone, Default)]
+pub struct AgentCodes {
+    pub ch3_status: String,
+    pub ch4_status: String,
+    pub giin: String,
+}
+
+impl AgentCodes {
+    pub fn of(p: &masspay_tax_rules::payer::Payer) -> AgentCodes {
+        AgentCodes {
+            ch3_status: p.ch3_status_code.clone().unwrap_or_default(),
+            ch4_status: p.ch4_status_code.clone().unwrap_or_default(),
+            giin: p.giin.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// A 1042-S worksheet row (one form) → its Copy B. The row's TINs and date of birth are
 /// already masked (`recipients_1042s` asks for masked rows); the withholding agent's EIN is
 /// printed in full from `[payer]`.
 pub fn s1042_statement(
     row: &F1042sRow,
     agent: &StatementPayer,
+    codes: &AgentCodes,
     year: i32,
     unique_form_id: String,
 ) -> Statement1042S {
@@ -311,9 +331,9 @@ pub fn s1042_statement(
         // Box 10 = 7a + 8 + 9.
         total_withholding_credit: withheld,
         tax_paid_by_agent: Decimal::ZERO,
-        agent_ch3_status: String::new(),
-        agent_ch4_status: String::new(),
-        agent_giin: String::new(),
+        agent_ch3_status: codes.ch3_status.clone(),
+        agent_ch4_status: codes.ch4_status.clone(),
+        agent_giin: codes.giin.clone(),
         agent_country: agent.country.clone(),
         agent_foreign_tin: String::new(),
         recipient_name: name.to_string(),
@@ -374,7 +394,9 @@ pub async fn statements_1042s(
     progress: Arc<dyn Fn(usize) + Send + Sync>,
 ) -> Result<StatementsSummary> {
     let started = std::time::Instant::now();
-    let agent = StatementPayer::from_payer(&settings.payer()?);
+    let payer = settings.payer()?;
+    let agent = StatementPayer::from_payer(&payer);
+    let codes = AgentCodes::of(&payer);
     let run = require_sync(store, year).await?;
     let fonts = Arc::new(fonts(settings)?);
     let layout = Arc::new(layout(settings, Kind::Statement1042S)?);
@@ -402,7 +424,7 @@ pub async fn statements_1042s(
                 let rows = rows?;
                 let forms: Vec<Statement1042S> = rows
                     .iter()
-                    .map(|r| s1042_statement(r, &agent, year, ids.next(year, r)))
+                    .map(|r| s1042_statement(r, &agent, &codes, year, ids.next(year, r)))
                     .collect();
                 if let Ok(mut t) = total.lock() {
                     t.0 += forms.iter().map(|f| f.gross_income).sum::<Decimal>();

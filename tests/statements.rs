@@ -177,7 +177,12 @@ fn s1042_statements_and_packet_on_the_sandbox() {
     assert!(!o.status.success(), "no [payer]: refused");
     assert!(String::from_utf8_lossy(&o.stderr).contains("tin is missing"));
     assert!(!d.join("out/1042-S-2025").exists());
-    std::fs::write(d.join("masspay-tax.toml"), PAYER_TOML).unwrap();
+    // The withholding agent's own status codes (boxes 12b, 12c) come from [payer] too.
+    std::fs::write(
+        d.join("masspay-tax.toml"),
+        format!("{PAYER_TOML}ch3_status_code = \"07\"\nch4_status_code = \"02\"\n"),
+    )
+    .unwrap();
     std::fs::create_dir_all(d.join("out/1042-S-2025")).unwrap();
     std::fs::write(d.join("out/1042-S-2025/usr_gone.pdf"), b"stale").unwrap();
 
@@ -289,6 +294,21 @@ fn s1042_statements_and_packet_on_the_sandbox() {
         "generated from the withholding agent's platform records",
     ] {
         assert!(jose.contains(want), "missing {want:?} in {jose}");
+    }
+    // Boxes 12b/12c: the label, then the value set in [payer].
+    let compact: String = jose.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (label, value) in [
+        ("12b Ch. 3 status code", "07"),
+        ("12c Ch. 4 status code", "02"),
+    ] {
+        let at = compact
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} in {compact}"));
+        assert!(
+            compact[at + label.len()..].trim_start().starts_with(value),
+            "{label} then {value}: {}",
+            &compact[at..(at + 60).min(compact.len())]
+        );
     }
     let oliver = extract(&folder.join("usr_edge_foreign_gbr_us_ssn.pdf"));
     assert!(oliver.contains("***-**-4321"), "{oliver}");

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The keys of `[payer]`, in the order the documents print them (a public interface).
-pub const PAYER_KEYS: [&str; 16] = [
+pub const PAYER_KEYS: [&str; 19] = [
     "name",
     "name_line2",
     "name_type",
@@ -27,6 +27,9 @@ pub const PAYER_KEYS: [&str; 16] = [
     "country",
     "phone",
     "email",
+    "ch3_status_code",
+    "ch4_status_code",
+    "giin",
 ];
 
 /// `[payer]` as written in the settings file and the environment: every key optional, checked by
@@ -55,6 +58,14 @@ pub struct PayerSettings {
     pub country: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// Form 1042-S box 12b: the withholding agent's own chapter 3 status code (e.g. `07` U.S.
+    /// withholding agent - other; see the 1042-S instructions). Blank when not set.
+    pub ch3_status_code: Option<String>,
+    /// Form 1042-S box 12c: the withholding agent's chapter 4 status code (e.g. `01` U.S.
+    /// withholding agent - FI, `02` U.S. withholding agent - other). Blank when not set.
+    pub ch4_status_code: Option<String>,
+    /// Form 1042-S box 12e: the withholding agent's GIIN, if it has one.
+    pub giin: Option<String>,
 }
 
 impl fmt::Debug for PayerSettings {
@@ -86,6 +97,9 @@ impl PayerSettings {
             "country" => &mut self.country,
             "phone" => &mut self.phone,
             "email" => &mut self.email,
+            "ch3_status_code" => &mut self.ch3_status_code,
+            "ch4_status_code" => &mut self.ch4_status_code,
+            "giin" => &mut self.giin,
             _ => return None,
         })
     }
@@ -214,6 +228,9 @@ impl PayerSettings {
             phone: phone.unwrap_or_default(),
             phone_type,
             email: get(&self.email),
+            ch3_status_code: get(&self.ch3_status_code),
+            ch4_status_code: get(&self.ch4_status_code),
+            giin: get(&self.giin),
         })
     }
 }
@@ -290,6 +307,10 @@ pub struct Payer {
     pub phone: String,
     pub phone_type: PhoneType,
     pub email: Option<String>,
+    /// Form 1042-S boxes 12b, 12c and 12e (withholding agent), when set.
+    pub ch3_status_code: Option<String>,
+    pub ch4_status_code: Option<String>,
+    pub giin: Option<String>,
 }
 
 impl fmt::Debug for Payer {

@@ -40,6 +40,53 @@ impl Store {
         Ok(id)
     }
 
+    /// [`Self::enqueue_notice`] for many notices `(dedup_key, kind, payload)` at once: one
+    /// transaction, multi-row statements. Returns, in input order, each new notice's id (`None`
+    /// where the key was recorded before, or repeats an earlier item of `items`).
+    pub async fn enqueue_notices(
+        &self,
+        items: &[(String, String, String)],
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        const ROWS: usize = 500;
+        let mut ids = std::collections::HashMap::with_capacity(items.len());
+        let created = now();
+        let mut tx = self.pool.begin().await?;
+        for chunk in items.chunks(ROWS) {
+            let sql = crate::snapshot::batch_sql(
+                self.backend,
+                "INSERT INTO notices (dedup_key, kind, created_at, payload)",
+                4,
+                chunk.len(),
+                " ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key",
+            );
+            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+            for (key, kind, payload) in chunk {
+                q = q
+                    .bind(key.clone())
+                    .bind(kind.clone())
+                    .bind(created.clone())
+                    .bind(payload.clone());
+            }
+            // Within one statement a repeated key would be a conflict for PostgreSQL's
+            // DO NOTHING too; the first occurrence wins either way.
+            for (id, key) in q.fetch_all(&mut *tx).await? {
+                ids.insert(key, id);
+            }
+        }
+        tx.commit().await?;
+        let mut seen = std::collections::HashSet::with_capacity(items.len());
+        Ok(items
+            .iter()
+            .map(|(key, _, _)| {
+                if seen.insert(key.as_str()) {
+                    ids.get(key).copied()
+                } else {
+                    None
+                }
+            })
+            .collect())
+    }
+
     /// Whether a notice with this key was ever recorded.
     pub async fn notice_exists(&self, dedup_key: &str) -> Result<bool, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE dedup_key = $1")
@@ -110,6 +157,47 @@ impl Store {
         .bind(now())
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// [`Self::record_delivery`] for many notices with one outcome: one transaction,
+    /// multi-row statements.
+    pub async fn record_deliveries(
+        &self,
+        notice_ids: &[i64],
+        channel: &str,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        const ROWS: usize = 500;
+        let status = if error.is_some() { "failed" } else { "sent" };
+        let at = now();
+        let mut ids: Vec<i64> = notice_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut tx = self.pool.begin().await?;
+        for chunk in ids.chunks(ROWS) {
+            let sql = crate::snapshot::batch_sql(
+                self.backend,
+                "INSERT INTO notice_deliveries (notice_id, channel, status, attempts, last_error, updated_at)",
+                6,
+                chunk.len(),
+                " ON CONFLICT (notice_id, channel) DO UPDATE SET \
+                 status = excluded.status, attempts = notice_deliveries.attempts + 1, \
+                 last_error = excluded.last_error, updated_at = excluded.updated_at",
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(channel.to_string())
+                    .bind(status.to_string())
+                    .bind(1i64)
+                    .bind(error.map(str::to_string))
+                    .bind(at.clone());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
