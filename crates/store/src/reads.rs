@@ -88,16 +88,21 @@ impl Store {
         }
         q.fetch(&self.pool)
             .map_err(StoreError::from)
-            .and_then(move |mut p| async move {
-                if let Some(enc) = p.tin.take() {
-                    p.tin = Some(vault.decrypt(&p.user_token, &enc)?);
-                }
-                if !p.date_of_birth.is_empty() {
-                    p.date_of_birth =
-                        vault.decrypt_field(&p.user_token, DOB_FIELD, &p.date_of_birth)?;
-                }
-                Ok(p)
-            })
+            .and_then(move |p| async move { decrypt_payee(vault, p) })
             .boxed()
     }
+}
+
+/// A stored payee row as read (TIN and date of birth ciphertext) → its clear values.
+pub(crate) fn decrypt_payee(
+    vault: &crate::Vault,
+    mut p: StoredPayee,
+) -> Result<StoredPayee, StoreError> {
+    if let Some(enc) = p.tin.take() {
+        p.tin = Some(vault.decrypt(&p.user_token, &enc)?);
+    }
+    if !p.date_of_birth.is_empty() {
+        p.date_of_birth = vault.decrypt_field(&p.user_token, DOB_FIELD, &p.date_of_birth)?;
+    }
+    Ok(p)
 }

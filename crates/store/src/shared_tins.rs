@@ -3,7 +3,6 @@
 //! `audit tins` checks "the same TIN under different names" on these few payees instead of
 //! holding every payee of the year in memory.
 
-use crate::reads::DOB_FIELD;
 use crate::records::StoredPayee;
 use crate::{Backend, Store, StoreError};
 use futures_util::{StreamExt, TryStreamExt, stream::BoxStream};
@@ -54,16 +53,7 @@ impl Store {
             .bind(i64::from(tax_year))
             .fetch(&self.pool)
             .map_err(StoreError::from)
-            .and_then(move |mut p| async move {
-                if let Some(enc) = p.tin.take() {
-                    p.tin = Some(vault.decrypt(&p.user_token, &enc)?);
-                }
-                if !p.date_of_birth.is_empty() {
-                    p.date_of_birth =
-                        vault.decrypt_field(&p.user_token, DOB_FIELD, &p.date_of_birth)?;
-                }
-                Ok(p)
-            })
+            .and_then(move |p| async move { crate::reads::decrypt_payee(vault, p) })
             .boxed()
     }
 }

@@ -171,6 +171,9 @@ impl Store {
         if self.backend == Backend::Sqlite {
             for sql in [
                 format!("PRAGMA cache_size = -{SQLITE_SNAPSHOT_CACHE_KIB}"),
+                // The stage lives in the TEMP database, whose cache is separate (2 MB by
+                // default): without this it spills to its temp file page by page.
+                format!("PRAGMA temp.cache_size = -{SQLITE_SNAPSHOT_CACHE_KIB}"),
                 format!("DROP TABLE IF EXISTS temp.{STAGE}"),
                 format!("CREATE TEMP TABLE {STAGE} ({BAL_COLS})"),
             ] {
