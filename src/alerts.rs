@@ -23,6 +23,11 @@ pub struct AlertOptions {
     pub every_crossing: bool,
     /// Only these states alert (`None`: all of `approaching`, `crossed`, `w8_missing`).
     pub states: Option<Vec<String>>,
+    /// On the 1099 side, only payees with these TIN statuses alert (`missing`, `malformed`,
+    /// `invalid`, `no_match`, `valid`; `None`: every status that is not ready to report).
+    pub tin_statuses: Option<Vec<String>>,
+    /// Return the alerts this run sent (for `--format json`); otherwise only counted.
+    pub keep_alerts: bool,
 }
 
 impl Default for AlertOptions {
@@ -31,6 +36,8 @@ impl Default for AlertOptions {
             approach: Decimal::new(8, 1),
             every_crossing: false,
             states: None,
+            tin_statuses: None,
+            keep_alerts: true,
         }
     }
 }
@@ -89,6 +96,21 @@ pub struct AlertSummary {
     pub w8_missing: usize,
     pub none: usize,
     pub alerts: usize,
+    /// Of `alerts`, how many are `crossed` (for `--fail-on crossed`).
+    #[serde(skip)]
+    pub crossed_sent: usize,
+}
+
+/// The fewest cents a payee with nothing on file and no override needs before its state can be
+/// anything but `none` on the 1099 side: the lower of the 1099-NEC floor and the approach
+/// share of the threshold (rounded down, so the SQL filter never drops a payee the comparison
+/// `amount >= threshold * approach` would keep). Foreign payees paid anything are read anyway
+/// (`w8_missing`).
+pub fn alert_floor_cents(threshold: Decimal, approach: Decimal) -> i64 {
+    let nec = masspay_tax_rules::decision::nec_floor_cents(threshold);
+    let approach_cents = (threshold * approach * Decimal::from(100)).floor();
+    let approach_cents = i64::try_from(approach_cents).unwrap_or(i64::MAX);
+    nec.min(approach_cents)
 }
 
 fn rank(state: &str) -> u8 {
@@ -151,24 +173,25 @@ pub async fn evaluate(
         .notice_keys_with_prefix(&format!("alert:{year}:"))
         .await?;
     let mut due = Vec::new();
-    let mut payees = store.year_payees(year, None);
+    // Only the payees whose state can be other than `none` (the rest are counted): below the
+    // floor with nothing on file and paid in the US, or paid nothing. No date of birth is read.
+    let total = store.year_payee_count(year).await?;
+    let mut payees = store.year_payees_where(
+        year,
+        masspay_tax_store::YearQuery {
+            min_cents_unless_on_file: Some(alert_floor_cents(view.threshold, opts.approach)),
+            or_paid_outside_us: true,
+            skip_date_of_birth: true,
+            ..Default::default()
+        },
+    );
     while let Some(p) = payees.try_next().await? {
-        summary.payees += 1;
-        let name = if !p.business_name.trim().is_empty() {
-            p.business_name.clone()
-        } else {
-            crate::report::full_name(&p)
-        };
         let token = p.user_token.clone();
         let us = masspay_tax_rules::classify::is_us_or_territory(&p.country);
         let y = view.judge(p)?;
         let amount = y.payee.amount_decimal()?;
-        let tin_status = y.check.status.as_str().to_string();
-        let form = serde_json::to_value(y.decision.form)?
-            .as_str()
-            .unwrap_or("none")
-            .to_string();
         let has_w8 = y.form.is_some_and(|f| !f.is_w9());
+        let tin_status = y.check.status.as_str();
         let (state, ready, reason) = if !us && amount > Decimal::ZERO && !has_w8 {
             (
                 "w8_missing",
@@ -199,15 +222,28 @@ pub async fn evaluate(
             "crossed" => summary.crossed += 1,
             "approaching" => summary.approaching += 1,
             "w8_missing" => summary.w8_missing += 1,
-            _ => summary.none += 1,
+            _ => continue,
         }
-        if state == "none" || (ready && !(opts.every_crossing && state == "crossed")) {
+        if ready && !(opts.every_crossing && state == "crossed") {
             continue;
         }
         if opts
             .states
             .as_ref()
             .is_some_and(|only| !only.iter().any(|s| s == state))
+        {
+            continue;
+        }
+        let filter_status = if y.irs.no_match() {
+            "no_match"
+        } else {
+            tin_status
+        };
+        if state != "w8_missing"
+            && opts
+                .tin_statuses
+                .as_ref()
+                .is_some_and(|only| !only.iter().any(|s| s == filter_status))
         {
             continue;
         }
@@ -219,6 +255,16 @@ pub async fn evaluate(
         if seen {
             continue;
         }
+        let name = if !y.payee.business_name.trim().is_empty() {
+            y.payee.business_name.clone()
+        } else {
+            crate::report::full_name(&y.payee)
+        };
+        let tin_status = tin_status.to_string();
+        let form = serde_json::to_value(y.decision.form)?
+            .as_str()
+            .unwrap_or("none")
+            .to_string();
         let share = if view.threshold > Decimal::ZERO {
             (amount / view.threshold).round_dp(2).to_string()
         } else {
@@ -254,10 +300,14 @@ pub async fn evaluate(
         seen_keys.insert(k.clone());
         due.push((k, notice, alert));
         if due.len() >= RECORD_BATCH {
-            record_due(store, &mut due, &mut summary, &mut alerts).await?;
+            record_due(store, &mut due, &mut summary, &mut alerts, opts.keep_alerts).await?;
         }
     }
-    record_due(store, &mut due, &mut summary, &mut alerts).await?;
+    record_due(store, &mut due, &mut summary, &mut alerts, opts.keep_alerts).await?;
+    summary.payees = usize::try_from(total).unwrap_or(0);
+    summary.none = summary
+        .payees
+        .saturating_sub(summary.crossed + summary.approaching + summary.w8_missing);
     Ok((summary, alerts))
 }
 
@@ -270,6 +320,7 @@ async fn record_due(
     due: &mut Vec<(String, Notice, Alert)>,
     summary: &mut AlertSummary,
     alerts: &mut Vec<Alert>,
+    keep: bool,
 ) -> Result<()> {
     if due.is_empty() {
         return Ok(());
@@ -281,7 +332,12 @@ async fn record_due(
     for (alert, is_new) in kept.into_iter().zip(new) {
         if is_new {
             summary.alerts += 1;
-            alerts.push(alert);
+            if alert.state == "crossed" {
+                summary.crossed_sent += 1;
+            }
+            if keep {
+                alerts.push(alert);
+            }
         }
     }
     Ok(())
@@ -298,5 +354,32 @@ mod tests {
         assert_eq!(parse_share("80").unwrap(), Decimal::new(8, 1));
         assert!(parse_share("0").is_err());
         assert!(parse_share("x").is_err());
+    }
+
+    /// Every US amount under the floor is `none` by both comparisons the run makes; the floor
+    /// itself reaches one of them.
+    #[test]
+    fn alert_floor_keeps_every_payee_that_can_alert() {
+        use rust_decimal_macros::dec;
+        for (threshold, approach) in [
+            (dec!(2000), dec!(0.8)),
+            (dec!(600), dec!(0.8)),
+            (dec!(2000), dec!(0.333)),
+            (dec!(600.01), dec!(0.777)),
+            (dec!(2000), dec!(1)),
+        ] {
+            let floor = alert_floor_cents(threshold, approach);
+            let below = Decimal::new(floor - 1, 2);
+            assert!(below < threshold * approach, "{threshold} {approach}");
+            assert!(
+                masspay_tax_rules::to_cents(below).unwrap()
+                    < masspay_tax_rules::decision::nec_floor_cents(threshold)
+            );
+            let at = Decimal::new(floor, 2);
+            assert!(
+                at >= threshold * approach - dec!(0.01) || at >= threshold,
+                "{threshold} {approach}"
+            );
+        }
     }
 }

@@ -80,6 +80,10 @@ pub struct AlertSettings {
     pub every_crossing: bool,
     /// Which states alert (default all: `approaching`, `crossed`, `w8_missing`).
     pub states: Option<Vec<String>>,
+    /// Which TIN statuses alert on the 1099 side (`approaching`, `crossed`); default all that
+    /// are not ready to report: `missing`, `malformed`, `invalid`, `no_match` (an IRS TIN
+    /// Matching "no match"). Add `valid` with `every_crossing`.
+    pub tin_statuses: Option<Vec<String>>,
     /// `alerts schedule`'s cron expression when `--cron` is not given (e.g. `"0 7 * * 1-5"`).
     pub schedule: Option<String>,
     /// The time zone the schedule is read in (IANA name, default UTC).
@@ -93,6 +97,7 @@ impl Default for AlertSettings {
             approach: None,
             every_crossing: false,
             states: None,
+            tin_statuses: None,
             schedule: None,
             tz: None,
         }
@@ -102,6 +107,9 @@ impl Default for AlertSettings {
 /// The alert states.
 pub const ALERT_STATES: [&str; 3] = ["approaching", "crossed", "w8_missing"];
 
+/// The TIN statuses an alert filter names (`[alerts] tin_statuses`).
+pub const ALERT_TIN_STATUSES: [&str; 5] = ["missing", "malformed", "invalid", "no_match", "valid"];
+
 impl AlertSettings {
     fn check(&self) -> Result<()> {
         if let Some(states) = &self.states
@@ -110,6 +118,16 @@ impl AlertSettings {
             bail!(
                 "[alerts] states: {bad:?} is not a state (the states are {})",
                 ALERT_STATES.join(", ")
+            );
+        }
+        if let Some(statuses) = &self.tin_statuses
+            && let Some(bad) = statuses
+                .iter()
+                .find(|s| !ALERT_TIN_STATUSES.contains(&s.as_str()))
+        {
+            bail!(
+                "[alerts] tin_statuses: {bad:?} is not a TIN status (they are {})",
+                ALERT_TIN_STATUSES.join(", ")
             );
         }
         if let Some(a) = &self.approach {
@@ -540,6 +558,12 @@ mod tests {
         assert_eq!(s.alerts.schedule.as_deref(), Some("*/5 * * * *"));
         assert_eq!(s.alerts.tz.as_deref(), Some("America/New_York"));
         assert!(parse("[alerts]\nstates = [\"late\"]\n").is_err());
+        assert!(parse("[alerts]\ntin_statuses = [\"lost\"]\n").is_err());
+        let s = parse("[alerts]\ntin_statuses = [\"missing\", \"no_match\"]\n").unwrap();
+        assert_eq!(
+            s.alerts.tin_statuses,
+            Some(vec!["missing".to_string(), "no_match".to_string()])
+        );
         assert!(parse("[alerts]\napproach = \"150%\"\n").is_err());
         assert!(parse("[alerts]\nschedle = \"x\"\n").is_err());
     }

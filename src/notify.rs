@@ -392,42 +392,56 @@ impl Notifier {
     pub async fn deliver(&self, store: &Store, out: &mut dyn Write) -> Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
         for channel in &self.channels {
-            let pending = store.pending_notices(channel.name(), None).await?;
             let mut r = ChannelReport::default();
             // Outcomes not yet written to the store, by error (`None`: sent); written every
             // RECORD_EVERY notices and at the end of the channel, a few statements each.
             let mut unrecorded: std::collections::BTreeMap<Option<String>, Vec<i64>> =
                 Default::default();
-            let batches: Vec<Vec<&StoredNotice>> = if self.digest && !pending.is_empty() {
-                vec![pending.iter().collect()]
-            } else {
-                pending.iter().map(|n| vec![n]).collect()
-            };
-            for batch in batches {
-                let notices: Vec<Notice> = batch
-                    .iter()
-                    .map(|n| {
-                        serde_json::from_str(&n.payload).with_context(|| {
-                            format!("notice #{} in the store is not readable", n.id)
+            // A digest is one message with every pending notice; otherwise the notices are
+            // read a page at a time (memory stays flat in the outbox's size).
+            let page = if self.digest { i64::MAX } else { PAGE };
+            let mut after = 0i64;
+            loop {
+                let pending = store
+                    .pending_notices_page(channel.name(), None, after, page)
+                    .await?;
+                let Some(last) = pending.last() else { break };
+                after = last.id;
+                let full = pending.len() as i64 == page;
+                let batches: Vec<Vec<&StoredNotice>> = if self.digest {
+                    vec![pending.iter().collect()]
+                } else {
+                    pending.iter().map(|n| vec![n]).collect()
+                };
+                for batch in batches {
+                    let notices: Vec<Notice> = batch
+                        .iter()
+                        .map(|n| {
+                            serde_json::from_str(&n.payload).with_context(|| {
+                                format!("notice #{} in the store is not readable", n.id)
+                            })
                         })
-                    })
-                    .collect::<Result<_>>()?;
-                let outcome = self.send(channel, &notices, out).await;
-                let err = outcome.as_ref().err().cloned();
-                unrecorded
-                    .entry(err)
-                    .or_default()
-                    .extend(batch.iter().map(|n| n.id));
-                if unrecorded.values().map(Vec::len).sum::<usize>() >= RECORD_EVERY {
-                    record_outcomes(store, channel.name(), &mut unrecorded).await?;
-                }
-                match outcome {
-                    Ok(()) => r.sent += batch.len(),
-                    Err(e) => {
-                        tracing::warn!(channel = channel.name(), "notice delivery failed: {e}");
-                        r.failed += batch.len();
-                        r.error = Some(e);
+                        .collect::<Result<_>>()?;
+                    let outcome = self.send(channel, &notices, out).await;
+                    let err = outcome.as_ref().err().cloned();
+                    unrecorded
+                        .entry(err)
+                        .or_default()
+                        .extend(batch.iter().map(|n| n.id));
+                    if unrecorded.values().map(Vec::len).sum::<usize>() >= RECORD_EVERY {
+                        record_outcomes(store, channel.name(), &mut unrecorded).await?;
                     }
+                    match outcome {
+                        Ok(()) => r.sent += batch.len(),
+                        Err(e) => {
+                            tracing::warn!(channel = channel.name(), "notice delivery failed: {e}");
+                            r.failed += batch.len();
+                            r.error = Some(e);
+                        }
+                    }
+                }
+                if !full {
+                    break;
                 }
             }
             record_outcomes(store, channel.name(), &mut unrecorded).await?;
@@ -488,6 +502,9 @@ impl Notifier {
 /// How many delivery outcomes [`Notifier::deliver`] keeps before writing them to the store (a
 /// crash in between re-sends at most these on the next run: delivery is at least once).
 const RECORD_EVERY: usize = 500;
+
+/// Pending notices read per page when not in digest mode.
+const PAGE: i64 = 2_000;
 
 /// Writes the kept delivery outcomes of `channel` and empties `unrecorded`.
 async fn record_outcomes(

@@ -359,7 +359,13 @@ async fn attempt(
     let hasher = std::hash::RandomState::new();
     let mut seen: HashSet<u128> = HashSet::new();
     let mut rows = 0u64;
+    let mut nfindings = 0usize;
     loop {
+        // Findings go to the writer as they are made (the bulk writer stores them as it goes).
+        nfindings += findings.len();
+        for f in findings.drain(..) {
+            writer.add_finding(f);
+        }
         let next = match pull.next_row().await {
             Ok(n) => n,
             Err(e @ (ClientError::Transport { .. } | ClientError::Decode { .. })) => {
@@ -410,10 +416,6 @@ async fn attempt(
         p(rows, pull.bytes_read());
     }
     let summary = pull.summary();
-    let nfindings = findings.len();
-    for f in findings {
-        writer.add_finding(f);
-    }
     let snap = SnapshotSummary {
         rows_received: summary.rows as i64,
         rows_rejected: rejected,

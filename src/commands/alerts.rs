@@ -91,6 +91,8 @@ fn options(a: &JudgeArgs, ctx: &Ctx) -> Result<AlertOptions> {
         approach: alerts::parse_share(&share).map_err(|e| anyhow::anyhow!("--approach: {e}"))?,
         every_crossing: a.every_crossing || ctx.settings.alerts.every_crossing,
         states: ctx.settings.alerts.states.clone(),
+        tin_statuses: ctx.settings.alerts.tin_statuses.clone(),
+        keep_alerts: true,
     })
 }
 
@@ -135,7 +137,9 @@ pub async fn run(cmd: AlertsCommand, ctx: &Ctx) -> Result<ExitCode> {
 async fn run_now(a: RunArgs, ctx: &Ctx) -> Result<ExitCode> {
     // One year throughout, even across midnight on December 31.
     let year = a.year.unwrap_or(alerts::tax_year_at(now(&a.judge)?));
-    let opts = options(&a.judge, ctx)?;
+    let mut opts = options(&a.judge, ctx)?;
+    // Only a JSON report lists the alerts; text prints the counts.
+    opts.keep_alerts = a.format == Format::Json;
     ctx.settings.thresholds.nec(year)?;
     let notifier = Notifier::from_settings(&ctx.settings.notify, |k| std::env::var(k).ok())?;
     let store = ctx.store.open().await?;
@@ -177,10 +181,20 @@ async fn run_now(a: RunArgs, ctx: &Ctx) -> Result<ExitCode> {
         );
     }
     match a.format {
-        Format::Json => print_json(&serde_json::json!({"summary": summary, "alerts": sent}))?,
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Out<'a> {
+                summary: &'a AlertSummary,
+                alerts: &'a [alerts::Alert],
+            }
+            print_json(&Out {
+                summary: &summary,
+                alerts: &sent,
+            })?
+        }
         Format::Text => println!("{}", summary_line(&summary)),
     }
-    let fail = a.fail_on == Some(FailOn::Crossed) && sent.iter().any(|s| s.state == "crossed");
+    let fail = a.fail_on == Some(FailOn::Crossed) && summary.crossed_sent > 0;
     Ok(if fail {
         ExitCode::from(3)
     } else {
@@ -199,7 +213,8 @@ async fn run_schedule(a: ScheduleArgs, ctx: &Ctx) -> Result<ExitCode> {
         )?;
     let tz = a.tz.clone().or_else(|| ctx.settings.alerts.tz.clone());
     let sched = Schedule::parse(&expr, tz.as_deref()).context("--cron")?;
-    let opts = options(&a.judge, ctx)?;
+    let mut opts = options(&a.judge, ctx)?;
+    opts.keep_alerts = false;
     let notifier = Notifier::from_settings(&ctx.settings.notify, |k| std::env::var(k).ok())?;
     // Signals first: a SIGTERM during the first run must wait for it, not kill it.
     let shutdown = schedule::shutdown_on_signals()?;

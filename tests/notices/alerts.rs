@@ -504,3 +504,93 @@ async fn the_year_boundary_keeps_last_years_alerts() {
     assert_eq!(again["alerts"].as_array().unwrap().len(), 0);
     assert_eq!(again["summary"]["tax_year"], 2025);
 }
+
+/// The run reads only the payees whose state can be other than `none` (a SQL pre-filter on
+/// the amount, residency and forms on file): its counts equal a walk over every payee of the
+/// year judged one by one; `[alerts] tin_statuses` keeps only the alerts of those statuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prefilter_skips_only_quiet_payees_and_tin_statuses_filter() {
+    use futures_util::TryStreamExt;
+    use rust_decimal::Decimal;
+    let emu = common::emulator(400, 0, 0).await;
+    for db in TestDb::all().await {
+        let store = db.open().await;
+        let s = Settings::default();
+        let year = masspay_emulator::default_tax_year();
+        let c = common::client(&emu, 5);
+        masspay_tax::sync::sync_year(&c, &store, &s.thresholds, year, "emulator", None)
+            .await
+            .unwrap();
+        // Every payee, judged one by one.
+        let view = masspay_tax::year::YearView::load(&store, &s, year)
+            .await
+            .unwrap();
+        let approach = Decimal::new(8, 1);
+        let (mut crossed, mut approaching, mut w8, mut all) = (0, 0, 0, 0);
+        let mut payees = store.year_payees(year, None);
+        while let Some(p) = payees.try_next().await.unwrap() {
+            all += 1;
+            let us = masspay_tax_rules::classify::is_us_or_territory(&p.country);
+            let y = view.judge(p).unwrap();
+            let amount = y.payee.amount_decimal().unwrap();
+            if !us && amount > Decimal::ZERO && y.form.is_none_or(|f| f.is_w9()) {
+                w8 += 1;
+            } else if y.decision.reportable_1099() {
+                crossed += 1;
+            } else if us && amount >= view.threshold * approach {
+                approaching += 1;
+            }
+        }
+        drop(payees);
+        let (summary, alerts) = evaluate(&store, &s, year, &AlertOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(summary.payees, all, "{}", db.label);
+        assert_eq!(
+            (summary.crossed, summary.approaching, summary.w8_missing),
+            (crossed, approaching, w8),
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            summary.none,
+            all - crossed - approaching - w8,
+            "{}",
+            db.label
+        );
+        assert!(crossed > 0 && approaching > 0 && w8 > 0, "{summary:?}");
+        assert!(alerts.iter().any(|a| a.tin_status != "missing"));
+
+        // Only TINs missing: on a fresh store, exactly the earlier alerts of that status on the
+        // 1099 side, and every W-8 alert.
+        let fresh_db = if db.label == "sqlite" {
+            TestDb::sqlite()
+        } else {
+            TestDb::postgres().await.unwrap()
+        };
+        let fresh = fresh_db.open().await;
+        masspay_tax::sync::sync_year(&c, &fresh, &s.thresholds, year, "emulator", None)
+            .await
+            .unwrap();
+        let opts = AlertOptions {
+            tin_statuses: Some(vec!["missing".into()]),
+            ..AlertOptions::default()
+        };
+        let (_, only) = evaluate(&fresh, &s, year, &opts).await.unwrap();
+        let want: Vec<(&str, &str)> = alerts
+            .iter()
+            .filter(|a| a.state == "w8_missing" || a.tin_status == "missing")
+            .map(|a| (a.user_token.as_str(), a.state.as_str()))
+            .collect();
+        let got: Vec<(&str, &str)> = only
+            .iter()
+            .map(|a| (a.user_token.as_str(), a.state.as_str()))
+            .collect();
+        assert_eq!(got, want, "{}", db.label);
+        assert!(got.len() < alerts.len());
+        fresh.close().await;
+        fresh_db.cleanup().await;
+        store.close().await;
+        db.cleanup().await;
+    }
+}

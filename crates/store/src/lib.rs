@@ -20,6 +20,8 @@
 //! (year payees, findings), `runs` (sync runs), [`origin`], [`lease`] (lease locks),
 //! [`tin_match`], [`tax_forms`], [`vault`].
 
+mod bulk;
+mod bulk_write;
 pub mod events;
 pub mod holds;
 pub mod lease;
@@ -126,6 +128,13 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     vault: Vault,
+    /// The SQLite file (`None`: PostgreSQL, or SQLite in memory).
+    sqlite_file: Option<std::path::PathBuf>,
+    /// Walk years through [`bulk`] (SQLite files; on unless `MASSPAY_TAX_BULK_READS=0`).
+    bulk_reads: bool,
+    /// Write snapshots through [`bulk_write`] (SQLite files; on unless
+    /// `MASSPAY_TAX_BULK_WRITES=0`).
+    bulk_writes: bool,
 }
 
 impl fmt::Debug for Store {
@@ -138,6 +147,16 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
+    /// Turns the SQLite bulk reads and snapshot writes on or off for this handle (they are on
+    /// for SQLite files unless `MASSPAY_TAX_BULK_READS=0` / `MASSPAY_TAX_BULK_WRITES=0`); off,
+    /// every read and write goes through sqlx, the path PostgreSQL takes. For comparisons.
+    pub fn with_bulk_io(mut self, on: bool) -> Store {
+        let file = self.sqlite_file.is_some();
+        self.bulk_reads = on && file;
+        self.bulk_writes = on && file;
+        self
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

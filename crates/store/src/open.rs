@@ -15,6 +15,13 @@ use std::time::Duration;
 static SQLITE: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// `0` turns the SQLite bulk reads ([`crate::bulk`]) off: years are read through sqlx (the
+/// portable path, for comparing the two).
+pub const BULK_READS_ENV: &str = "MASSPAY_TAX_BULK_READS";
+/// `0` turns the SQLite bulk snapshot writer ([`crate::bulk_write`]) off: snapshots are written
+/// through sqlx (the portable path, for comparing the two).
+pub const BULK_WRITES_ENV: &str = "MASSPAY_TAX_BULK_WRITES";
+
 /// How long a SQLite statement waits for another connection's write before "database is
 /// locked" (readers never wait in WAL mode; writers wait for a running snapshot to commit).
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -191,6 +198,9 @@ impl Store {
             pool,
             backend,
             vault,
+            sqlite_file: file.clone(),
+            bulk_reads: std::env::var(BULK_READS_ENV).map_or(true, |v| v.trim() != "0"),
+            bulk_writes: std::env::var(BULK_WRITES_ENV).map_or(true, |v| v.trim() != "0"),
         };
         store.check_key().await?;
         store.encrypt_clear_dates_of_birth().await?;

@@ -80,7 +80,7 @@ impl Origin {
         }
     }
 
-    fn mismatch(store: Origin, requested: Origin) -> StoreError {
+    pub(crate) fn mismatch(store: Origin, requested: Origin) -> StoreError {
         let hint = if requested.is_sandbox() {
             "sandbox"
         } else {

@@ -125,13 +125,28 @@ impl Store {
         channel: &str,
         since: Option<&str>,
     ) -> Result<Vec<StoredNotice>, StoreError> {
+        self.pending_notices_page(channel, since, 0, i64::MAX).await
+    }
+
+    /// [`Self::pending_notices`] a page at a time: at most `limit` notices with ids above
+    /// `after_id`, in id order (a sender reads the next page after the last id it got).
+    pub async fn pending_notices_page(
+        &self,
+        channel: &str,
+        since: Option<&str>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredNotice>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT n.id, n.dedup_key, n.kind, n.created_at, n.payload FROM notices n \
              WHERE NOT EXISTS (SELECT 1 FROM notice_deliveries d WHERE d.notice_id = n.id \
-             AND d.channel = $1 AND d.status = 'sent') AND n.created_at >= $2 ORDER BY n.id",
+             AND d.channel = $1 AND d.status = 'sent') AND n.created_at >= $2 AND n.id > $3 \
+             ORDER BY n.id LIMIT $4",
         )
         .bind(channel.to_string())
         .bind(since.unwrap_or("").to_string())
+        .bind(after_id)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }

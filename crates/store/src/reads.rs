@@ -17,12 +17,25 @@ pub struct YearQuery<'a> {
     /// file, or a per-payee override for the year: the payees a 1099-NEC decision can reach
     /// (`rules::decision::nec_floor_cents`). `None`: every payee.
     pub min_cents_unless_on_file: Option<i64>,
+    /// With `min_cents_unless_on_file`: also every payee paid anything (over zero cents) whose
+    /// residency is not the United States (the foreign payees a "no W-8" alert is about).
+    pub or_paid_outside_us: bool,
     /// Leave the date of birth out (`date_of_birth` is empty and nothing is decrypted): for
     /// readers that never look at it (the 1099-NEC worksheet).
     pub skip_date_of_birth: bool,
 }
 
 impl Store {
+    /// How many payees the year's snapshot holds.
+    pub async fn year_payee_count(&self, tax_year: i32) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM annual_balances WHERE tax_year = $1")
+                .bind(i64::from(tax_year))
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// The year's payees with balances, in a stable order (by user token), TINs and dates of
     /// birth decrypted. The details are the ones the year's own sync stored: syncing another
     /// year never changes them. `form` filters on the classification (`1099-NEC`, `1042-S`,
@@ -51,19 +64,31 @@ impl Store {
             Backend::Sqlite => "ORDER BY b.user_token",
             Backend::Postgres => "ORDER BY b.user_token COLLATE \"C\"",
         };
+        // `?N` on SQLite (sqlx and rusqlite both read it), `$N` on PostgreSQL.
+        let mark = if self.backend == Backend::Sqlite {
+            '?'
+        } else {
+            '$'
+        };
+        let mut params = vec![crate::bulk::Param::Int(i64::from(tax_year))];
         let mut filter = String::new();
-        let mut n = 1;
-        if query.form.is_some() {
-            n += 1;
-            filter.push_str(&format!(" AND b.form = ${n}"));
+        if let Some(f) = query.form {
+            params.push(crate::bulk::Param::Text(f.to_string()));
+            filter.push_str(&format!(" AND b.form = {mark}{}", params.len()));
         }
-        if query.min_cents_unless_on_file.is_some() {
-            n += 1;
+        if let Some(c) = query.min_cents_unless_on_file {
+            params.push(crate::bulk::Param::Int(c));
+            let foreign = if query.or_paid_outside_us {
+                " OR (b.amount_cents > 0 AND b.residency <> 'us')"
+            } else {
+                ""
+            };
             filter.push_str(&format!(
-                " AND (b.amount_cents >= ${n} \
+                " AND (b.amount_cents >= {mark}{}{foreign} \
                  OR EXISTS (SELECT 1 FROM tax_forms f WHERE f.user_token = b.user_token) \
                  OR EXISTS (SELECT 1 FROM payee_overrides o WHERE o.user_token = b.user_token \
-                 AND o.tax_year = b.tax_year))"
+                 AND o.tax_year = b.tax_year))",
+                params.len()
             ));
         }
         let dob = if query.skip_date_of_birth {
@@ -71,20 +96,26 @@ impl Store {
         } else {
             "COALESCE(b.date_of_birth_enc, '')"
         };
+        // The column order is the one `bulk::row_payee` reads.
         let sql = format!(
             "SELECT b.user_token, b.first_name, b.middle_name, b.last_name, b.business_name, b.email, b.mobile_number, \
              b.address1, b.address2, b.city, b.state_province, b.postal_code, b.postal_code_repaired, b.country, \
              {dob} AS date_of_birth, b.tin_enc, b.tin_hash, b.tin_last4, b.tax_year, \
              b.balance, b.amount, b.amount_cents, b.form, b.business, b.residency \
-             FROM annual_balances b WHERE b.tax_year = $1{filter} {order}"
+             FROM annual_balances b WHERE b.tax_year = {mark}1{filter} {order}"
         );
-        let vault = &self.vault;
-        let mut q = sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql)).bind(i64::from(tax_year));
-        if let Some(f) = query.form {
-            q = q.bind(f.to_string());
+        if let Some(path) = &self.sqlite_file
+            && self.bulk_reads
+        {
+            return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
         }
-        if let Some(c) = query.min_cents_unless_on_file {
-            q = q.bind(c);
+        let vault = &self.vault;
+        let mut q = sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql));
+        for p in params {
+            q = match p {
+                crate::bulk::Param::Int(v) => q.bind(v),
+                crate::bulk::Param::Text(v) => q.bind(v),
+            };
         }
         q.fetch(&self.pool)
             .map_err(StoreError::from)

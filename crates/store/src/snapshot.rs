@@ -14,7 +14,7 @@ use sqlx::{Any, AssertSqlSafe, Transaction};
 const PAYEE_COLS: &str = "user_token, email, updated_run_id";
 const PAYEE_NCOLS: usize = 3;
 /// A year's row: balance, classification and the payee's details as synced for that year.
-const BAL_COLS: &str = "tax_year, user_token, balance, amount, amount_cents, form, business, residency, \
+pub(crate) const BAL_COLS: &str = "tax_year, user_token, balance, amount, amount_cents, form, business, residency, \
     sync_run_id, first_name, middle_name, last_name, business_name, email, mobile_number, address1, \
     address2, city, state_province, postal_code, postal_code_repaired, country, date_of_birth_enc, \
     tin_enc, tin_hash, tin_last4";
@@ -22,7 +22,7 @@ const BAL_NCOLS: usize = 26;
 /// Rows per multi-row INSERT (26 binds each: 13,000 binds stay far below SQLite's 32,766 and
 /// Postgres's 65,535).
 const BATCH: usize = 500;
-const UPSERT_TAIL: &str = " ON CONFLICT (user_token) DO UPDATE SET email = excluded.email, \
+pub(crate) const UPSERT_TAIL: &str = " ON CONFLICT (user_token) DO UPDATE SET email = excluded.email, \
     updated_run_id = excluded.updated_run_id";
 
 /// SQLite only: a snapshot's rows are first appended to this TEMP table (created inside the
@@ -114,51 +114,139 @@ fn tin_columns(vault: &Vault, p: &PayeeRecord) -> Result<TinColumns, StoreError>
 
 type Query = sqlx::query::Query<'static, Any, sqlx::any::AnyArguments>;
 
-/// Binds one row's [`BAL_COLS`].
-fn bind_year_row(
-    q: Query,
-    vault: &Vault,
-    tax_year: i32,
-    run_id: i64,
-    p: PayeeRecord,
-    b: BalanceRecord,
-) -> Result<Query, StoreError> {
-    let (enc, hash, last4) = tin_columns(vault, &p)?;
-    let dob = match p.date_of_birth.trim() {
-        "" => None,
-        d => Some(vault.encrypt_field(&p.user_token, DOB_FIELD, d)?),
-    };
-    Ok(q.bind(i64::from(tax_year))
-        .bind(p.user_token)
-        .bind(b.balance.to_string())
-        .bind(b.amount.to_string())
-        .bind(b.amount_cents)
-        .bind(b.form)
-        .bind(i64::from(b.business))
-        .bind(b.residency)
-        .bind(run_id)
-        .bind(p.first_name)
-        .bind(p.middle_name)
-        .bind(p.last_name)
-        .bind(p.business_name)
-        .bind(p.email)
-        .bind(p.mobile_number)
-        .bind(p.address1)
-        .bind(p.address2)
-        .bind(p.city)
-        .bind(p.state_province)
-        .bind(p.postal_code)
-        .bind(i64::from(p.postal_code_repaired))
-        .bind(p.country)
-        .bind(dob)
-        .bind(enc)
-        .bind(hash)
-        .bind(last4))
+/// One year row's [`BAL_COLS`] as stored (tax year and run id aside): secrets encrypted, the
+/// TIN's keyed hash and last four. Both writers store exactly these values.
+pub(crate) struct YearRow {
+    pub user_token: String,
+    pub balance: String,
+    pub amount: String,
+    pub amount_cents: i64,
+    pub form: String,
+    pub business: i64,
+    pub residency: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub last_name: String,
+    pub business_name: String,
+    pub email: String,
+    pub mobile_number: String,
+    pub address1: String,
+    pub address2: String,
+    pub city: String,
+    pub state_province: String,
+    pub postal_code: String,
+    pub postal_code_repaired: i64,
+    pub country: String,
+    pub date_of_birth_enc: Option<String>,
+    pub tin_enc: Option<String>,
+    pub tin_hash: Option<String>,
+    pub tin_last4: Option<String>,
 }
+
+impl YearRow {
+    pub(crate) fn new(vault: &Vault, p: PayeeRecord, b: BalanceRecord) -> Result<Self, StoreError> {
+        let (tin_enc, tin_hash, tin_last4) = tin_columns(vault, &p)?;
+        let date_of_birth_enc = match p.date_of_birth.trim() {
+            "" => None,
+            d => Some(vault.encrypt_field(&p.user_token, DOB_FIELD, d)?),
+        };
+        Ok(YearRow {
+            user_token: p.user_token,
+            balance: b.balance.to_string(),
+            amount: b.amount.to_string(),
+            amount_cents: b.amount_cents,
+            form: b.form,
+            business: i64::from(b.business),
+            residency: b.residency,
+            first_name: p.first_name,
+            middle_name: p.middle_name,
+            last_name: p.last_name,
+            business_name: p.business_name,
+            email: p.email,
+            mobile_number: p.mobile_number,
+            address1: p.address1,
+            address2: p.address2,
+            city: p.city,
+            state_province: p.state_province,
+            postal_code: p.postal_code,
+            postal_code_repaired: i64::from(p.postal_code_repaired),
+            country: p.country,
+            date_of_birth_enc,
+            tin_enc,
+            tin_hash,
+            tin_last4,
+        })
+    }
+}
+
+/// Binds one row's [`BAL_COLS`].
+fn bind_year_row(q: Query, tax_year: i32, run_id: i64, r: YearRow) -> Query {
+    q.bind(i64::from(tax_year))
+        .bind(r.user_token)
+        .bind(r.balance)
+        .bind(r.amount)
+        .bind(r.amount_cents)
+        .bind(r.form)
+        .bind(r.business)
+        .bind(r.residency)
+        .bind(run_id)
+        .bind(r.first_name)
+        .bind(r.middle_name)
+        .bind(r.last_name)
+        .bind(r.business_name)
+        .bind(r.email)
+        .bind(r.mobile_number)
+        .bind(r.address1)
+        .bind(r.address2)
+        .bind(r.city)
+        .bind(r.state_province)
+        .bind(r.postal_code)
+        .bind(r.postal_code_repaired)
+        .bind(r.country)
+        .bind(r.date_of_birth_enc)
+        .bind(r.tin_enc)
+        .bind(r.tin_hash)
+        .bind(r.tin_last4)
+}
+
+/// The snapshot's total as the run row stores it (two decimals).
+pub(crate) fn total_text(counts: &SnapshotCounts) -> String {
+    let mut t = counts.total;
+    t.rescale(2);
+    t.to_string()
+}
+
+/// The findings row insert ($1..$7 in order; both writers).
+pub(crate) const FINDING_COLS: &str =
+    "INSERT INTO findings (sync_run_id, tax_year, user_token, row_index, code, severity, message)";
+/// The run row completed at commit ($1..$11 in order; both writers).
+pub(crate) const RUN_COMPLETED_SQL: &str = "UPDATE sync_runs SET status = 'completed', finished_at = $1, rows_received = $2, rows_stored = $3, \
+     rows_rejected = $4, total = $5, reportable_count = $6, foreign_count = $7, body_bytes = $8, \
+     body_sha256 = $9, tries = $10 WHERE id = $11";
 
 impl Store {
     /// Opens the transaction that will replace `tax_year`'s snapshot.
     pub async fn snapshot(&self, run_id: i64, tax_year: i32) -> Result<SnapshotWriter, StoreError> {
+        if let Some(path) = &self.sqlite_file
+            && self.bulk_writes
+        {
+            let bulk = crate::bulk_write::BulkWriter::start(path.clone(), tax_year, run_id).await?;
+            return Ok(SnapshotWriter {
+                tx: None,
+                bulk: Some(bulk),
+                in_flight: None,
+                backend: self.backend,
+                vault: self.vault.clone(),
+                run_id,
+                tax_year,
+                origin: None,
+                payees: Vec::with_capacity(BATCH),
+                findings: Vec::new(),
+                counts: SnapshotCounts::default(),
+                full_payee_sql: None,
+                full_bal_sql: None,
+            });
+        }
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM annual_balances WHERE tax_year = $1")
             .bind(i64::from(tax_year))
@@ -185,6 +273,7 @@ impl Store {
         }
         Ok(SnapshotWriter {
             tx: Some(tx),
+            bulk: None,
             in_flight: None,
             backend: self.backend,
             vault: self.vault.clone(),
@@ -206,8 +295,10 @@ type InFlight = tokio::task::JoinHandle<(Transaction<'static, Any>, Result<(), s
 
 /// Writes one year's new snapshot inside one transaction; nothing is visible until [`Self::commit`].
 pub struct SnapshotWriter {
-    /// `None` only while `in_flight` holds it.
+    /// `None` only while `in_flight` holds it, or when `bulk` writes the snapshot.
     tx: Option<Transaction<'static, Any>>,
+    /// SQLite files: the snapshot is written by [`crate::bulk_write`] instead.
+    bulk: Option<crate::bulk_write::BulkWriter>,
     /// The batch being written, on its own task with the transaction, while the caller decodes
     /// the next rows (see [`Self::dispatch`]).
     in_flight: Option<InFlight>,
@@ -317,6 +408,15 @@ impl SnapshotWriter {
         if self.payees.is_empty() {
             return Ok(());
         }
+        if let Some(bulk) = &mut self.bulk {
+            let rows = self
+                .payees
+                .drain(..)
+                .map(|(p, b)| YearRow::new(&self.vault, p, b))
+                .collect::<Result<Vec<_>, _>>()?;
+            let findings = std::mem::take(&mut self.findings);
+            return bulk.send(rows, findings).await;
+        }
         if self.backend == Backend::Sqlite {
             return self.flush_to_stage().await;
         }
@@ -344,7 +444,8 @@ impl SnapshotWriter {
                 .bind(p.user_token.clone())
                 .bind(p.email.clone())
                 .bind(self.run_id);
-            bq = bind_year_row(bq, &self.vault, self.tax_year, self.run_id, p, b)?;
+            let row = YearRow::new(&self.vault, p, b)?;
+            bq = bind_year_row(bq, self.tax_year, self.run_id, row);
         }
         self.dispatch(vec![pq, bq]).await
     }
@@ -359,7 +460,8 @@ impl SnapshotWriter {
         });
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (p, b) in self.payees.drain(..) {
-            q = bind_year_row(q, &self.vault, self.tax_year, self.run_id, p, b)?;
+            let row = YearRow::new(&self.vault, p, b)?;
+            q = bind_year_row(q, self.tax_year, self.run_id, row);
         }
         self.dispatch(vec![q]).await
     }
@@ -414,6 +516,16 @@ impl SnapshotWriter {
     /// Flushes, writes findings, completes the run row and commits: the new snapshot appears whole.
     pub async fn commit(mut self, summary: &SnapshotSummary) -> Result<SnapshotCounts, StoreError> {
         self.flush().await?;
+        if let Some(mut bulk) = self.bulk.take() {
+            let findings = std::mem::take(&mut self.findings);
+            if !findings.is_empty() {
+                bulk.send(Vec::new(), findings).await?;
+            }
+            let counts = self.counts.clone();
+            bulk.commit(self.origin.take(), summary, counts.clone())
+                .await?;
+            return Ok(counts);
+        }
         if let Some(origin) = self.origin.take() {
             let tx = self.tx().await?;
             claim_in(tx, &origin).await?;
@@ -426,13 +538,7 @@ impl SnapshotWriter {
         let counts = self.counts.clone();
         let tx = self.tx().await?;
         for chunk in findings.chunks(500) {
-            let sql = batch_sql(
-                backend,
-                "INSERT INTO findings (sync_run_id, tax_year, user_token, row_index, code, severity, message)",
-                7,
-                chunk.len(),
-                "",
-            );
+            let sql = batch_sql(backend, FINDING_COLS, 7, chunk.len(), "");
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for f in chunk {
                 q = q
@@ -446,29 +552,20 @@ impl SnapshotWriter {
             }
             q.execute(&mut **tx).await?;
         }
-        let total = {
-            let mut t = counts.total;
-            t.rescale(2);
-            t
-        };
-        sqlx::query(
-            "UPDATE sync_runs SET status = 'completed', finished_at = $1, rows_received = $2, rows_stored = $3, \
-             rows_rejected = $4, total = $5, reportable_count = $6, foreign_count = $7, body_bytes = $8, \
-             body_sha256 = $9, tries = $10 WHERE id = $11",
-        )
-        .bind(now())
-        .bind(summary.rows_received)
-        .bind(counts.stored)
-        .bind(summary.rows_rejected)
-        .bind(total.to_string())
-        .bind(counts.reportable)
-        .bind(counts.foreign)
-        .bind(summary.body_bytes)
-        .bind(summary.body_sha256.clone())
-        .bind(summary.tries)
-        .bind(run_id)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query(RUN_COMPLETED_SQL)
+            .bind(now())
+            .bind(summary.rows_received)
+            .bind(counts.stored)
+            .bind(summary.rows_rejected)
+            .bind(total_text(&counts))
+            .bind(counts.reportable)
+            .bind(counts.foreign)
+            .bind(summary.body_bytes)
+            .bind(summary.body_sha256.clone())
+            .bind(summary.tries)
+            .bind(run_id)
+            .execute(&mut **tx)
+            .await?;
         if let Some(tx) = self.tx.take() {
             tx.commit().await?;
         }
@@ -477,6 +574,9 @@ impl SnapshotWriter {
 
     /// Abandons the new snapshot; the previous one stays.
     pub async fn rollback(mut self) -> Result<(), StoreError> {
+        if let Some(bulk) = self.bulk.take() {
+            return bulk.rollback().await;
+        }
         // A batch that failed does not matter: all of it is rolled back.
         let _ = self.tx().await;
         if let Some(tx) = self.tx.take() {
