@@ -27,7 +27,7 @@ pub(crate) enum Param {
 }
 
 fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Db(sqlx::Error::Protocol(format!("sqlite: {e}")))
+    StoreError::Sqlite(e.to_string())
 }
 
 fn open(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {

@@ -24,7 +24,7 @@ const AHEAD: usize = 4;
 const CACHE_KIB: i64 = 64 * 1024;
 
 pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Db(sqlx::Error::Protocol(format!("sqlite: {e}")))
+    StoreError::Sqlite(e.to_string())
 }
 
 struct Finish {
@@ -67,9 +67,11 @@ impl BulkWriter {
         match ready_rx.await {
             Ok(()) => Ok(w),
             // The thread ended before it was ready: its error.
-            Err(_) => Err(w.join().await.err().unwrap_or_else(|| {
-                StoreError::Db(sqlx::Error::Protocol("the snapshot writer stopped".into()))
-            })),
+            Err(_) => Err(w
+                .join()
+                .await
+                .err()
+                .unwrap_or_else(|| StoreError::Sqlite("the snapshot writer stopped".into()))),
         }
     }
 
@@ -103,9 +105,9 @@ impl BulkWriter {
         } else {
             // The writer stopped: say why.
             let joined = self.join().await;
-            Err(joined.err().unwrap_or_else(|| {
-                StoreError::Db(sqlx::Error::Protocol("the snapshot writer stopped".into()))
-            }))
+            Err(joined
+                .err()
+                .unwrap_or_else(|| StoreError::Sqlite("the snapshot writer stopped".into())))
         }
     }
 
@@ -132,9 +134,9 @@ impl BulkWriter {
         let joined = self.join().await;
         match answered {
             Some(r) => r.and(joined),
-            None => joined.and(Err(StoreError::Db(sqlx::Error::Protocol(
+            None => joined.and(Err(StoreError::Sqlite(
                 "the snapshot writer stopped before its commit".into(),
-            )))),
+            ))),
         }
     }
 

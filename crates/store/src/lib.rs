@@ -31,6 +31,7 @@ pub mod origin;
 pub mod outbox;
 pub mod overrides;
 pub mod payouts;
+mod pg_copy;
 mod reads;
 pub use reads::YearQuery;
 pub mod records;
@@ -59,6 +60,9 @@ pub enum StoreError {
     /// The driver's error, said once (it is not also reported as this error's source).
     #[error("database: {0}")]
     Db(sqlx::Error),
+    /// An error of the SQLite bulk path (rusqlite), said once.
+    #[error("database: {0}")]
+    Sqlite(String),
     #[error("database migration: {0}")]
     Migrate(sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -130,10 +134,13 @@ pub struct Store {
     vault: Vault,
     /// The SQLite file (`None`: PostgreSQL, or SQLite in memory).
     sqlite_file: Option<std::path::PathBuf>,
+    /// PostgreSQL: the URL, for the COPY writer's own connection (a secret: may hold a
+    /// password; never printed).
+    pg_url: Option<String>,
     /// Walk years through [`bulk`] (SQLite files; on unless `MASSPAY_TAX_BULK_READS=0`).
     bulk_reads: bool,
-    /// Write snapshots through [`bulk_write`] (SQLite files; on unless
-    /// `MASSPAY_TAX_BULK_WRITES=0`).
+    /// Write snapshots through [`bulk_write`] (SQLite files) or [`pg_copy`] (PostgreSQL); on
+    /// unless `MASSPAY_TAX_BULK_WRITES=0`.
     bulk_writes: bool,
 }
 
@@ -147,13 +154,13 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    /// Turns the SQLite bulk reads and snapshot writes on or off for this handle (they are on
-    /// for SQLite files unless `MASSPAY_TAX_BULK_READS=0` / `MASSPAY_TAX_BULK_WRITES=0`); off,
-    /// every read and write goes through sqlx, the path PostgreSQL takes. For comparisons.
+    /// Turns the bulk reads (SQLite files) and snapshot writes (SQLite files, PostgreSQL COPY)
+    /// on or off for this handle (on unless `MASSPAY_TAX_BULK_READS=0` /
+    /// `MASSPAY_TAX_BULK_WRITES=0`); off, every read and write goes through sqlx's portable
+    /// path. For comparisons.
     pub fn with_bulk_io(mut self, on: bool) -> Store {
-        let file = self.sqlite_file.is_some();
-        self.bulk_reads = on && file;
-        self.bulk_writes = on && file;
+        self.bulk_reads = on && self.sqlite_file.is_some();
+        self.bulk_writes = on && (self.sqlite_file.is_some() || self.pg_url.is_some());
         self
     }
 

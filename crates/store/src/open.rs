@@ -199,6 +199,7 @@ impl Store {
             backend,
             vault,
             sqlite_file: file.clone(),
+            pg_url: (backend == Backend::Postgres).then(|| url.clone()),
             bulk_reads: std::env::var(BULK_READS_ENV).map_or(true, |v| v.trim() != "0"),
             bulk_writes: std::env::var(BULK_WRITES_ENV).map_or(true, |v| v.trim() != "0"),
         };

@@ -227,10 +227,17 @@ pub(crate) const RUN_COMPLETED_SQL: &str = "UPDATE sync_runs SET status = 'compl
 impl Store {
     /// Opens the transaction that will replace `tax_year`'s snapshot.
     pub async fn snapshot(&self, run_id: i64, tax_year: i32) -> Result<SnapshotWriter, StoreError> {
-        if let Some(path) = &self.sqlite_file
-            && self.bulk_writes
-        {
-            let bulk = crate::bulk_write::BulkWriter::start(path.clone(), tax_year, run_id).await?;
+        let bulk = match (&self.sqlite_file, &self.pg_url) {
+            _ if !self.bulk_writes => None,
+            (Some(path), _) => Some(Bulk::Sqlite(
+                crate::bulk_write::BulkWriter::start(path.clone(), tax_year, run_id).await?,
+            )),
+            (None, Some(url)) => Some(Bulk::Postgres(
+                crate::pg_copy::PgCopyWriter::start(url, tax_year, run_id).await?,
+            )),
+            (None, None) => None,
+        };
+        if let Some(bulk) = bulk {
             return Ok(SnapshotWriter {
                 tx: None,
                 bulk: Some(bulk),
@@ -289,6 +296,40 @@ impl Store {
     }
 }
 
+/// A bulk snapshot writer.
+enum Bulk {
+    Sqlite(crate::bulk_write::BulkWriter),
+    Postgres(crate::pg_copy::PgCopyWriter),
+}
+
+impl Bulk {
+    async fn send(&mut self, rows: Vec<YearRow>, findings: Vec<Finding>) -> Result<(), StoreError> {
+        match self {
+            Bulk::Sqlite(w) => w.send(rows, findings).await,
+            Bulk::Postgres(w) => w.send(rows, findings).await,
+        }
+    }
+
+    async fn commit(
+        self,
+        origin: Option<Origin>,
+        summary: &SnapshotSummary,
+        counts: SnapshotCounts,
+    ) -> Result<(), StoreError> {
+        match self {
+            Bulk::Sqlite(w) => w.commit(origin, summary, counts).await,
+            Bulk::Postgres(w) => w.commit(origin, summary, counts).await,
+        }
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Bulk::Sqlite(w) => w.rollback().await,
+            Bulk::Postgres(w) => w.rollback().await,
+        }
+    }
+}
+
 /// One batch's statements, run in order.
 type Batch = Vec<Query>;
 type InFlight = tokio::task::JoinHandle<(Transaction<'static, Any>, Result<(), sqlx::Error>)>;
@@ -297,8 +338,9 @@ type InFlight = tokio::task::JoinHandle<(Transaction<'static, Any>, Result<(), s
 pub struct SnapshotWriter {
     /// `None` only while `in_flight` holds it, or when `bulk` writes the snapshot.
     tx: Option<Transaction<'static, Any>>,
-    /// SQLite files: the snapshot is written by [`crate::bulk_write`] instead.
-    bulk: Option<crate::bulk_write::BulkWriter>,
+    /// The snapshot written by [`crate::bulk_write`] (SQLite files) or [`crate::pg_copy`]
+    /// (PostgreSQL) instead.
+    bulk: Option<Bulk>,
     /// The batch being written, on its own task with the transaction, while the caller decodes
     /// the next rows (see [`Self::dispatch`]).
     in_flight: Option<InFlight>,

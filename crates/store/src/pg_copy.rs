@@ -1,0 +1,391 @@
+//! PostgreSQL bulk snapshot writes: the year's rows streamed with one `COPY ... FROM STDIN` on a
+//! connection of its own, inside one transaction, by a task that owns the connection; the
+//! caller decodes and encrypts rows ([`YearRow`]) and sends them in batches over a bounded
+//! channel.
+//!
+//! Multi-row INSERTs cost a client round trip per statement (and, over TCP, a delayed-ACK stall
+//! per large statement); COPY streams the whole year as one message sequence. The transaction
+//! is the portable writer's: the year's rows and findings deleted, the rows copied into
+//! `annual_balances`, `payees` upserted from them in one statement (each token is in the
+//! snapshot once: sync drops duplicates), the findings copied, the origin claimed, the run
+//! completed, one COMMIT. Dropping the writer (or an error anywhere) rolls all of it back.
+
+use crate::origin::Origin;
+use crate::records::{Finding, SnapshotCounts, SnapshotSummary};
+use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
+use crate::{StoreError, now};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use std::fmt::Write as _;
+use std::str::FromStr;
+use tokio::sync::{mpsc, oneshot};
+
+/// Batches buffered between the decoder and the writer.
+const AHEAD: usize = 4;
+
+struct Finish {
+    origin: Option<Origin>,
+    summary: SnapshotSummary,
+    counts: SnapshotCounts,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+enum Msg {
+    Rows(Vec<YearRow>, Vec<Finding>),
+    Commit(Box<Finish>),
+}
+
+/// The writer task's handle. Dropped without [`Self::commit`]: rolled back.
+pub(crate) struct PgCopyWriter {
+    tx: Option<mpsc::Sender<Msg>>,
+    task: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+}
+
+/// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return
+/// escaped (every other character is itself).
+fn push_text(out: &mut String, v: Option<&str>) {
+    let Some(v) = v else {
+        out.push_str("\\N");
+        return;
+    };
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn push_int(out: &mut String, v: i64) {
+    let _ = write!(out, "{v}");
+}
+
+/// One `annual_balances` line ([`BAL_COLS`] order).
+fn push_row(out: &mut String, year: i64, run_id: i64, r: &YearRow) {
+    let t = |out: &mut String, v: &str| {
+        push_text(out, Some(v));
+        out.push('\t');
+    };
+    push_int(out, year);
+    out.push('\t');
+    t(out, &r.user_token);
+    t(out, &r.balance);
+    t(out, &r.amount);
+    push_int(out, r.amount_cents);
+    out.push('\t');
+    t(out, &r.form);
+    push_int(out, r.business);
+    out.push('\t');
+    t(out, &r.residency);
+    push_int(out, run_id);
+    out.push('\t');
+    for v in [
+        &r.first_name,
+        &r.middle_name,
+        &r.last_name,
+        &r.business_name,
+        &r.email,
+        &r.mobile_number,
+        &r.address1,
+        &r.address2,
+        &r.city,
+        &r.state_province,
+        &r.postal_code,
+    ] {
+        t(out, v);
+    }
+    push_int(out, r.postal_code_repaired);
+    out.push('\t');
+    t(out, &r.country);
+    for (i, v) in [&r.date_of_birth_enc, &r.tin_enc, &r.tin_hash, &r.tin_last4]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push('\t');
+        }
+        push_text(out, v.as_deref());
+    }
+    out.push('\n');
+}
+
+/// One `findings` line ([`FINDING_COLS`] order).
+fn push_finding(out: &mut String, year: i64, run_id: i64, f: &Finding) {
+    push_int(out, run_id);
+    out.push('\t');
+    push_int(out, year);
+    out.push('\t');
+    push_text(out, f.user_token.as_deref());
+    out.push('\t');
+    match f.row_index {
+        Some(i) => push_int(out, i),
+        None => out.push_str("\\N"),
+    }
+    for v in [&f.code, &f.severity, &f.message] {
+        out.push('\t');
+        push_text(out, Some(v));
+    }
+    out.push('\n');
+}
+
+fn stopped() -> StoreError {
+    StoreError::Db(sqlx::Error::Protocol(
+        "the PostgreSQL snapshot writer stopped".into(),
+    ))
+}
+
+impl PgCopyWriter {
+    /// Connects, begins the transaction, deletes the year's rows and findings and starts the
+    /// COPY; returns once that is done (or failed).
+    pub(crate) async fn start(
+        url: &str,
+        tax_year: i32,
+        run_id: i64,
+    ) -> Result<PgCopyWriter, StoreError> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let conn = PgConnection::connect_with(&opts).await?;
+        let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let task = tokio::spawn(write(conn, i64::from(tax_year), run_id, rx, ready_tx));
+        let mut w = PgCopyWriter {
+            tx: Some(tx),
+            task: Some(task),
+        };
+        match ready_rx.await {
+            Ok(()) => Ok(w),
+            Err(_) => Err(w.join().await.err().unwrap_or_else(stopped)),
+        }
+    }
+
+    async fn join(&mut self) -> Result<(), StoreError> {
+        self.tx = None;
+        match self.task.take() {
+            Some(t) => match t.await {
+                Ok(r) => r,
+                Err(e) => match e.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(_) => Err(stopped()),
+                },
+            },
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) async fn send(
+        &mut self,
+        rows: Vec<YearRow>,
+        findings: Vec<Finding>,
+    ) -> Result<(), StoreError> {
+        let sent = match &self.tx {
+            Some(tx) => tx.send(Msg::Rows(rows, findings)).await.is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            Err(self.join().await.err().unwrap_or_else(stopped))
+        }
+    }
+
+    pub(crate) async fn commit(
+        mut self,
+        origin: Option<Origin>,
+        summary: &SnapshotSummary,
+        counts: SnapshotCounts,
+    ) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let finish = Box::new(Finish {
+            origin,
+            summary: summary.clone(),
+            counts,
+            reply,
+        });
+        let sent = match &self.tx {
+            Some(tx) => tx.send(Msg::Commit(finish)).await.is_ok(),
+            None => false,
+        };
+        let answered = if sent { answer.await.ok() } else { None };
+        let joined = self.join().await;
+        match answered {
+            Some(r) => r.and(joined),
+            None => joined.and(Err(stopped())),
+        }
+    }
+
+    pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
+        let _ = self.join().await;
+        Ok(())
+    }
+}
+
+impl Drop for PgCopyWriter {
+    fn drop(&mut self) {
+        // Closing the channel makes the task abort the COPY and roll back.
+        self.tx = None;
+    }
+}
+
+async fn write(
+    mut conn: PgConnection,
+    year: i64,
+    run_id: i64,
+    mut rx: mpsc::Receiver<Msg>,
+    ready: oneshot::Sender<()>,
+) -> Result<(), StoreError> {
+    let result = write_in(&mut conn, year, run_id, &mut rx, ready).await;
+    if !matches!(result, Ok(true)) {
+        // Not committed: roll back (closing the connection does it too, should this fail).
+        let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
+    }
+    let _ = conn.close().await;
+    result.map(|_| ())
+}
+
+async fn write_in(
+    conn: &mut PgConnection,
+    year: i64,
+    run_id: i64,
+    rx: &mut mpsc::Receiver<Msg>,
+    ready: oneshot::Sender<()>,
+) -> Result<bool, StoreError> {
+    sqlx::query("BEGIN").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM annual_balances WHERE tax_year = $1")
+        .bind(year)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM findings WHERE tax_year = $1")
+        .bind(year)
+        .execute(&mut *conn)
+        .await?;
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY annual_balances ({BAL_COLS}) FROM STDIN (FORMAT text)"
+        ))
+        .await?;
+    if ready.send(()).is_err() {
+        copy.abort("nobody waits").await.ok();
+        return Ok(false);
+    }
+    let mut buf = String::with_capacity(512 * 512);
+    let finish = loop {
+        match rx.recv().await {
+            Some(Msg::Rows(rows, more)) => {
+                buf.clear();
+                for r in &rows {
+                    push_row(&mut buf, year, run_id, r);
+                }
+                copy.send(buf.as_bytes()).await?;
+                findings.extend(more);
+            }
+            Some(Msg::Commit(f)) => break *f,
+            None => {
+                copy.abort("the snapshot was abandoned").await.ok();
+                return Ok(false);
+            }
+        }
+    };
+    let Finish {
+        origin,
+        summary,
+        counts,
+        reply,
+    } = finish;
+    let result = match copy.finish().await {
+        Ok(_) => {
+            commit_in(
+                &mut *conn, year, run_id, origin, &findings, &summary, &counts,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let ok = result.is_ok();
+    let _ = reply.send(result);
+    if ok { Ok(true) } else { Err(stopped()) }
+}
+
+async fn commit_in(
+    conn: &mut PgConnection,
+    year: i64,
+    run_id: i64,
+    origin: Option<Origin>,
+    findings: &[Finding],
+    summary: &SnapshotSummary,
+    counts: &SnapshotCounts,
+) -> Result<(), StoreError> {
+    // One row per token in the snapshot, so one statement gives what per-row upserts give.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO payees (user_token, email, updated_run_id) \
+         SELECT user_token, email, sync_run_id FROM annual_balances WHERE tax_year = $1{UPSERT_TAIL}"
+    )))
+    .bind(year)
+    .execute(&mut *conn)
+    .await?;
+    if !findings.is_empty() {
+        let cols = FINDING_COLS
+            .strip_prefix("INSERT INTO findings ")
+            .unwrap_or("(sync_run_id, tax_year, user_token, row_index, code, severity, message)");
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY findings {cols} FROM STDIN (FORMAT text)"))
+            .await?;
+        let mut buf = String::new();
+        for chunk in findings.chunks(4096) {
+            buf.clear();
+            for f in chunk {
+                push_finding(&mut buf, year, run_id, f);
+            }
+            copy.send(buf.as_bytes()).await?;
+        }
+        copy.finish().await?;
+    }
+    if let Some(origin) = origin {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('origin', $1) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(origin.to_meta())
+        .execute(&mut *conn)
+        .await?;
+        let stored: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'origin'")
+            .fetch_one(&mut *conn)
+            .await?;
+        let stored = Origin::from_meta(&stored);
+        if !stored.same_kind(&origin) {
+            return Err(Origin::mismatch(stored, origin));
+        }
+    }
+    sqlx::query(RUN_COMPLETED_SQL)
+        .bind(now())
+        .bind(summary.rows_received)
+        .bind(counts.stored)
+        .bind(summary.rows_rejected)
+        .bind(crate::snapshot::total_text(counts))
+        .bind(counts.reportable)
+        .bind(counts.foreign)
+        .bind(summary.body_bytes)
+        .bind(summary.body_sha256.clone())
+        .bind(summary.tries)
+        .bind(run_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("COMMIT").execute(&mut *conn).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_it_must() {
+        let mut s = String::new();
+        push_text(&mut s, Some("a\\b\tc\nd\re é"));
+        assert_eq!(s, "a\\\\b\\tc\\nd\\re é");
+        s.clear();
+        push_text(&mut s, None);
+        assert_eq!(s, "\\N");
+    }
+}
