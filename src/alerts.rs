@@ -28,6 +28,12 @@ pub struct AlertOptions {
     pub tin_statuses: Option<Vec<String>>,
     /// Return the alerts this run sent (for `--format json`); otherwise only counted.
     pub keep_alerts: bool,
+    /// Confirm the year to date of payees near the threshold from MassPay's transaction
+    /// history (`--confirm-history`), at most this many per run (`None`: off).
+    pub confirm_max: Option<usize>,
+    /// Near the threshold: an amount from the approach share up to the threshold times one
+    /// plus this share (0.25: up to 125%).
+    pub confirm_band: Decimal,
 }
 
 impl Default for AlertOptions {
@@ -38,6 +44,8 @@ impl Default for AlertOptions {
             states: None,
             tin_statuses: None,
             keep_alerts: true,
+            confirm_max: None,
+            confirm_band: Decimal::new(25, 2),
         }
     }
 }
@@ -84,6 +92,9 @@ pub struct Alert {
     pub form: String,
     pub reason: String,
     pub first_seen_at: String,
+    /// The year's completed payouts by MassPay's transaction history, when this run confirmed
+    /// them (`--confirm-history`); `null` otherwise.
+    pub history_amount: Option<String>,
 }
 
 /// Payees by state, and the alerts this run recorded.
@@ -99,6 +110,10 @@ pub struct AlertSummary {
     /// Of `alerts`, how many are `crossed` (for `--fail-on crossed`).
     #[serde(skip)]
     pub crossed_sent: usize,
+    /// Payees whose year to date was confirmed from the transaction history this run.
+    pub history_checked: usize,
+    /// Of those, how many the history does not match (the alert's reason says so).
+    pub history_mismatches: usize,
 }
 
 /// The fewest cents a payee with nothing on file and no override needs before its state can be
@@ -132,11 +147,12 @@ pub async fn run_once(
     store: &Store,
     settings: &crate::config::Settings,
     source: Option<&crate::source::Source>,
+    sync: bool,
     year: i32,
     opts: &AlertOptions,
 ) -> Result<(AlertSummary, Vec<Alert>)> {
     settings.thresholds.nec(year)?;
-    if let Some(src) = source {
+    if let Some(src) = source.filter(|_| sync) {
         let origin = if src.emulator.is_some() {
             masspay_tax_store::Origin::Sandbox
         } else {
@@ -152,7 +168,7 @@ pub async fn run_once(
         )
         .await?;
     }
-    evaluate(store, settings, year, opts).await
+    evaluate_with(store, settings, year, opts, source.map(|s| &s.client)).await
 }
 
 /// Judges every payee of the year's latest sync and records the alerts that are due.
@@ -162,6 +178,22 @@ pub async fn evaluate(
     year: i32,
     opts: &AlertOptions,
 ) -> Result<(AlertSummary, Vec<Alert>)> {
+    evaluate_with(store, settings, year, opts, None).await
+}
+
+/// [`evaluate`], confirming near-threshold payees from the transaction history through
+/// `client` when `opts.confirm_max` asks for it.
+pub async fn evaluate_with(
+    store: &Store,
+    settings: &crate::config::Settings,
+    year: i32,
+    opts: &AlertOptions,
+    client: Option<&masspay_client::Client>,
+) -> Result<(AlertSummary, Vec<Alert>)> {
+    let mut confirm_left = match (client, opts.confirm_max) {
+        (Some(_), Some(n)) => n,
+        _ => 0,
+    };
     let view = crate::year::YearView::load(store, settings, year).await?;
     let mut summary = AlertSummary {
         tax_year: year,
@@ -265,6 +297,37 @@ pub async fn evaluate(
             .as_str()
             .unwrap_or("none")
             .to_string();
+        // Near the threshold: a second look at the year to date in the transaction history.
+        let near = state != "w8_missing"
+            && amount >= view.threshold * opts.approach
+            && amount < view.threshold * (Decimal::ONE + opts.confirm_band);
+        let mut history_amount = None;
+        let mut reason = reason.to_string();
+        if near
+            && confirm_left > 0
+            && let Some(c) = client
+        {
+            confirm_left -= 1;
+            match crate::ytd::confirm(c, store, year, &token).await {
+                Ok(h) => {
+                    let h = masspay_tax_rules::money::round_cents(h);
+                    summary.history_checked += 1;
+                    if h != amount {
+                        summary.history_mismatches += 1;
+                        reason.push_str(&format!(
+                            "; the transaction history says ${} (the tax endpoint ${amount})",
+                            masspay_tax_rules::format_amount(h)
+                        ));
+                    }
+                    history_amount = Some(masspay_tax_rules::format_amount(h));
+                }
+                Err(e) => {
+                    // The alert goes out on the tax endpoint's amount; the check is retried
+                    // next run.
+                    tracing::warn!(user_token = %token, "transaction history check failed: {e:#}");
+                }
+            }
+        }
         let share = if view.threshold > Decimal::ZERO {
             (amount / view.threshold).round_dp(2).to_string()
         } else {
@@ -280,8 +343,9 @@ pub async fn evaluate(
             share,
             tin_status,
             form,
-            reason: reason.to_string(),
+            reason,
             first_seen_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            history_amount,
         };
         let notice = Notice {
             kind: "alert".into(),

@@ -84,6 +84,14 @@ pub struct AlertSettings {
     /// are not ready to report: `missing`, `malformed`, `invalid`, `no_match` (an IRS TIN
     /// Matching "no match"). Add `valid` with `every_crossing`.
     pub tin_statuses: Option<Vec<String>>,
+    /// Confirm the year to date of payees near the threshold from MassPay's transaction
+    /// history (`--confirm-history`).
+    pub confirm_history: bool,
+    /// At most this many history checks per run (default 50; `--confirm-max`).
+    pub confirm_max: Option<usize>,
+    /// Near the threshold: from the approach share up to the threshold plus this share
+    /// (default "25%": up to 125% of it).
+    pub confirm_band: Option<String>,
     /// `alerts schedule`'s cron expression when `--cron` is not given (e.g. `"0 7 * * 1-5"`).
     pub schedule: Option<String>,
     /// The time zone the schedule is read in (IANA name, default UTC).
@@ -98,6 +106,9 @@ impl Default for AlertSettings {
             every_crossing: false,
             states: None,
             tin_statuses: None,
+            confirm_history: false,
+            confirm_max: None,
+            confirm_band: None,
             schedule: None,
             tz: None,
         }
@@ -129,6 +140,10 @@ impl AlertSettings {
                 "[alerts] tin_statuses: {bad:?} is not a TIN status (they are {})",
                 ALERT_TIN_STATUSES.join(", ")
             );
+        }
+        if let Some(b) = &self.confirm_band {
+            crate::alerts::parse_share(b)
+                .map_err(|e| anyhow::anyhow!("[alerts] confirm_band: {e}"))?;
         }
         if let Some(a) = &self.approach {
             crate::alerts::parse_share(a).map_err(|e| anyhow::anyhow!("[alerts] approach: {e}"))?;

@@ -27,3 +27,4 @@ mod taxforms_store;
 pub mod tinmatch;
 pub mod webhooks;
 pub mod year;
+pub mod ytd;

@@ -46,6 +46,14 @@ pub struct JudgeArgs {
     /// Judge the store's latest sync of the year without pulling from MassPay.
     #[arg(long)]
     pub no_sync: bool,
+    /// Confirm the year to date of payees near the threshold (from the approach share up to
+    /// 125% of it) from MassPay's transaction history, fetching only what changed since the
+    /// last check. Default: [alerts] confirm_history.
+    #[arg(long)]
+    pub confirm_history: bool,
+    /// At most this many history checks per run (default: [alerts] confirm_max, else 50).
+    #[arg(long, value_name = "N")]
+    pub confirm_max: Option<usize>,
     /// The time it is (RFC 3339 or YYYY-MM-DD, UTC), for trying out a year boundary.
     #[arg(long, env = "MASSPAY_TAX_TODAY", hide = true, hide_env_values = true)]
     pub today: Option<String>,
@@ -93,6 +101,17 @@ fn options(a: &JudgeArgs, ctx: &Ctx) -> Result<AlertOptions> {
         states: ctx.settings.alerts.states.clone(),
         tin_statuses: ctx.settings.alerts.tin_statuses.clone(),
         keep_alerts: true,
+        confirm_max: (a.confirm_history || ctx.settings.alerts.confirm_history).then(|| {
+            a.confirm_max
+                .or(ctx.settings.alerts.confirm_max)
+                .unwrap_or(50)
+        }),
+        confirm_band: match &ctx.settings.alerts.confirm_band {
+            Some(b) => {
+                alerts::parse_share(b).map_err(|e| anyhow::anyhow!("[alerts] confirm_band: {e}"))?
+            }
+            None => AlertOptions::default().confirm_band,
+        },
     })
 }
 
@@ -112,8 +131,9 @@ fn parse_today(today: Option<&str>) -> Result<DateTime<Utc>> {
     Ok(d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc())
 }
 
-async fn connect(a: &JudgeArgs) -> Result<Option<Source>> {
-    if a.no_sync {
+/// MassPay, unless the run neither syncs nor confirms from the history.
+async fn connect(a: &JudgeArgs, opts: &AlertOptions) -> Result<Option<Source>> {
+    if a.no_sync && opts.confirm_max.is_none() {
         Ok(None)
     } else {
         Ok(Some(Source::connect(&a.source.args()).await?))
@@ -121,8 +141,16 @@ async fn connect(a: &JudgeArgs) -> Result<Option<Source>> {
 }
 
 fn summary_line(s: &AlertSummary) -> String {
+    let history = if s.history_checked > 0 {
+        format!(
+            "; {} checked against the transaction history, {} not matching",
+            s.history_checked, s.history_mismatches
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "tax year {}: {} payees; {} crossed, {} approaching, {} w8_missing; {} alert(s) sent",
+        "tax year {}: {} payees; {} crossed, {} approaching, {} w8_missing; {} alert(s) sent{history}",
         s.tax_year, s.payees, s.crossed, s.approaching, s.w8_missing, s.alerts
     )
 }
@@ -143,7 +171,7 @@ async fn run_now(a: RunArgs, ctx: &Ctx) -> Result<ExitCode> {
     ctx.settings.thresholds.nec(year)?;
     let notifier = Notifier::from_settings(&ctx.settings.notify, |k| std::env::var(k).ok())?;
     let store = ctx.store.open().await?;
-    let src = connect(&a.judge).await?;
+    let src = connect(&a.judge, &opts).await?;
     // Never two alert runs at once (also a scheduler's) on one store.
     let lease = store
         .lease_wait(
@@ -154,7 +182,15 @@ async fn run_now(a: RunArgs, ctx: &Ctx) -> Result<ExitCode> {
         )
         .await?;
     let keeper = store.keep_lease(lease);
-    let outcome = alerts::run_once(&store, &ctx.settings, src.as_ref(), year, &opts).await;
+    let outcome = alerts::run_once(
+        &store,
+        &ctx.settings,
+        src.as_ref(),
+        !a.judge.no_sync,
+        year,
+        &opts,
+    )
+    .await;
     let outcome = match outcome {
         Ok((summary, sent)) => {
             let report = match a.format {
@@ -219,7 +255,8 @@ async fn run_schedule(a: ScheduleArgs, ctx: &Ctx) -> Result<ExitCode> {
     // Signals first: a SIGTERM during the first run must wait for it, not kill it.
     let shutdown = schedule::shutdown_on_signals()?;
     let store = ctx.store.open().await?;
-    let src = connect(&a.judge).await?;
+    let src = connect(&a.judge, &opts).await?;
+    let sync = !a.judge.no_sync;
     let fixed_now = a.judge.today.is_some();
     eprintln!(
         "alerts schedule: {:?} in {}; next run at {}",
@@ -243,7 +280,7 @@ async fn run_schedule(a: ScheduleArgs, ctx: &Ctx) -> Result<ExitCode> {
                 // The slot's date decides the year, once for the whole run.
                 let at = if fixed_now { parse_today(today)? } else { slot };
                 let year = alerts::tax_year_at(at);
-                let (summary, _) = alerts::run_once(store, settings, src, year, opts).await?;
+                let (summary, _) = alerts::run_once(store, settings, src, sync, year, opts).await?;
                 let r = notifier
                     .deliver(store, &mut std::io::stdout().lock())
                     .await?;

@@ -594,3 +594,83 @@ async fn the_prefilter_skips_only_quiet_payees_and_tin_statuses_filter() {
         db.cleanup().await;
     }
 }
+
+/// `--confirm-history` (issue 12): alerts of payees near the threshold carry the year to date
+/// from MassPay's transaction history (paged bare arrays), bounded per run; a later check
+/// fetches only from where the last one left off, and still sees a payout added since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn near_threshold_alerts_are_confirmed_from_the_transaction_history() {
+    use masspay_client::models::HistoryQuery;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let emu = common::emulator(300, 0, 0).await;
+    let c = common::client(&emu, 5);
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let s = Settings::default();
+    let year = masspay_emulator::default_tax_year();
+    masspay_tax::sync::sync_year(&c, &store, &s.thresholds, year, "emulator", None)
+        .await
+        .unwrap();
+    let opts = AlertOptions {
+        confirm_max: Some(4),
+        ..AlertOptions::default()
+    };
+    let (summary, alerts) = masspay_tax::alerts::evaluate_with(&store, &s, year, &opts, Some(&c))
+        .await
+        .unwrap();
+    assert!(
+        (1..=4).contains(&summary.history_checked),
+        "bounded: {summary:?}"
+    );
+    assert_eq!(
+        summary.history_mismatches, 0,
+        "the emulator's history adds up"
+    );
+    let checked: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.history_amount.is_some())
+        .collect();
+    assert_eq!(checked.len(), summary.history_checked);
+    for a in &checked {
+        let h = Decimal::from_str(a.history_amount.as_deref().unwrap()).unwrap();
+        assert_eq!(h, Decimal::from_str(&a.amount).unwrap(), "{}", a.user_token);
+        assert_ne!(a.state, "w8_missing");
+    }
+
+    // Incremental: the next check starts where this one left off, and sees a payout added since.
+    let mut strictly_fewer = false;
+    for a in &checked {
+        let token = &a.user_token;
+        let first = store.ytd_confirmation(year, token).await.unwrap().unwrap();
+        let all = c
+            .history(
+                Some(token),
+                &HistoryQuery {
+                    start_date: Some(format!("{year}-01-01")),
+                    end_date: Some(format!("{year}-12-31")),
+                    txn_type: Some("payout".into()),
+                },
+            )
+            .await
+            .unwrap();
+        emu.add_to_year(year, token, Decimal::new(1234, 2)).unwrap();
+        let h = masspay_tax::ytd::confirm(&c, &store, year, token)
+            .await
+            .unwrap();
+        assert_eq!(
+            h,
+            Decimal::from_str(&first.history_amount).unwrap() + Decimal::new(1234, 2),
+            "{token}"
+        );
+        let second = store.ytd_confirmation(year, token).await.unwrap().unwrap();
+        assert!(second.resume_date >= first.resume_date);
+        assert!(second.transactions as usize <= all.len() + 1);
+        strictly_fewer |= (second.transactions as usize) < all.len();
+    }
+    assert!(
+        strictly_fewer,
+        "a later check reads less than the whole year"
+    );
+    store.close().await;
+}

@@ -26,7 +26,7 @@
 //! | Route | Effect |
 //! |---|---|
 //! | `POST /sandbox/users/{user_token}/upload` | documents "uploaded": a `Submitted` KYC session now; after one step the hold is released (`ACTIVE`, payouts go through, `HOLD` payouts resume, a `user` webhook is sent). 200 `{"user_token","hold":"submitted"\|"none"}` |
-//! | `POST /sandbox/tax/{year}/{user_token}/add` `{"amount": 100}` | adds a COMPLETED payout of `amount` to the payee's `year`: the tax endpoint's balance and the history grow ("growing year"). 200 `{"user_token","tax_year","added","balance"}` |
+//! | `POST /sandbox/tax/{year}/{user_token}/add` `{"amount": 100}` | adds a COMPLETED payout of `amount` to the payee's `year` (dated December 31, after its other payouts): the tax endpoint's balance and the history grow ("growing year"). 200 `{"user_token","tax_year","added","balance"}` |
 //! | `POST /sandbox/clock/advance` `{"steps": n}` | moves the payout clock `n` steps. 200 `{"step"}` |
 //! | `POST /sandbox/events` `{"kind":"load"\|"spendback"\|"user"\|"tax_interview","user_token":…,"amount"?,"tin"?}` | sends that webhook now (the tax-interview payload carries the payee's full TIN, or `tin`) |
 //!

@@ -280,11 +280,13 @@ impl Sim {
             year as u64,
             fnv1a(token.as_bytes()) ^ k as u64,
         ));
-        let start = dates::days_from_civil(i64::from(year), 7, 1) * 86_400;
+        // Dated on December 31, after the year's generated payouts (as a new payout comes after
+        // the old ones), each later than the one added before.
+        let start = dates::days_from_civil(i64::from(year), 12, 31) * 86_400;
         list.push(Added {
             token: format!("payout_{}", uuid_from(&mut r)),
             amount,
-            time: start + k * 3_600,
+            time: start + (k % 1_440) * 60,
         });
         list.iter().map(|a| a.amount).sum()
     }

@@ -42,6 +42,7 @@ pub mod tax_forms;
 pub mod tin_match;
 pub mod url;
 pub mod vault;
+pub mod ytd;
 
 use sqlx::AnyPool;
 use std::fmt;
