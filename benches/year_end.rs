@@ -13,6 +13,9 @@
 //! measured around each child (process start to exit); peak RSS is the child's `ru_maxrss` from
 //! `wait4`. End to end is sync + report (wall summed, peak RSS the larger of the two).
 //!
+//! After the report and the audit it re-syncs the same year on the same store (`resync`;
+//! `YEAR_END_RESYNC=0` skips it).
+//!
 //! `--recorded` (or `YEAR_END_RECORDED=1`) writes the emulator's tax body for the size to a file
 //! first and has the emulator serve that file byte for byte (`sandbox serve --tax-body FILE`),
 //! so the sync figure is the client's alone: `cargo bench --bench year_end -- 1m --recorded`.
@@ -483,6 +486,41 @@ fn run_one(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
     );
     rows_out.extend(rows);
     audit_phases(size, &db, dir.path(), stored, rows_out);
+
+    // A re-sync of the year already in the store (the same body): the previous snapshot is
+    // replaced. Skipped with `YEAR_END_RESYNC=0`.
+    if !std::env::var("YEAR_END_RESYNC").is_ok_and(|v| v.trim() == "0") {
+        let emu = Emulator::start(size, recorded.as_deref(), dir.path());
+        let resync = run_measured(
+            "resync",
+            tool(&emu, &db, dir.path()).args([
+                "sync",
+                "--year",
+                &YEAR.to_string(),
+                "--format",
+                "json",
+            ]),
+            dir.path(),
+        );
+        drop(emu);
+        let r: serde_json::Value = serde_json::from_str(&resync.stdout).expect("resync JSON");
+        assert_eq!(
+            json_i64(&r, "payees"),
+            stored,
+            "the re-sync stores the same payees"
+        );
+        let row = Row {
+            payees: size,
+            backend: db.label,
+            phase: "resync",
+            wall: resync.wall,
+            rss_kb: resync.max_rss_kb,
+            cpu: resync.cpu,
+            rows: received,
+        };
+        print_row(&row);
+        rows_out.push(row);
+    }
 }
 
 /// `audit tins --format json|csv --out FILE` over the synced store, each as its own process

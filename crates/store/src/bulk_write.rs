@@ -178,8 +178,13 @@ fn write(
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
     let year = i64::from(tax_year);
-    tx.execute("DELETE FROM annual_balances WHERE tax_year = ?1", [year])
-        .map_err(sqlite_error)?;
+    // In storage order (a table scan), not through the year's index: each page is visited
+    // once instead of at random.
+    tx.execute(
+        "DELETE FROM annual_balances NOT INDEXED WHERE tax_year = ?1",
+        [year],
+    )
+    .map_err(sqlite_error)?;
     tx.execute("DELETE FROM findings WHERE tax_year = ?1", [year])
         .map_err(sqlite_error)?;
     let placeholders: Vec<String> = (1..=BAL_COLS.split(',').count())

@@ -21,6 +21,13 @@ impl Store {
             Backend::Sqlite => "ORDER BY b.user_token",
             Backend::Postgres => "ORDER BY b.user_token COLLATE \"C\"",
         };
+        // SQLite: scan the year's rows in storage order (one sequential pass each) rather than
+        // through an index, which would fetch every row at random; the few rows found are
+        // sorted at the end.
+        let scan = match self.backend {
+            Backend::Sqlite => " NOT INDEXED",
+            Backend::Postgres => "",
+        };
         let sql = format!(
             // Shared: by two payees' MassPay TINs, by two forms, or by a form and another
             // payee's MassPay TIN. Each part is one pass over the year (the forms are few and
@@ -28,26 +35,36 @@ impl Store {
             "WITH fh AS ( \
                SELECT user_token, tin_hash FROM tax_forms WHERE tin_hash IS NOT NULL \
              ), shared AS ( \
-               SELECT tin_hash FROM annual_balances \
+               SELECT tin_hash FROM annual_balances{scan} \
                 WHERE tax_year = $1 AND tin_hash IS NOT NULL \
                 GROUP BY tin_hash HAVING COUNT(*) > 1 \
                UNION \
                SELECT tin_hash FROM fh GROUP BY tin_hash HAVING COUNT(*) > 1 \
                UNION \
-               SELECT a.tin_hash FROM fh JOIN annual_balances a \
+               SELECT a.tin_hash FROM fh JOIN annual_balances a{scan} \
                  ON a.tin_hash = fh.tin_hash AND a.tax_year = $1 AND a.user_token <> fh.user_token \
              ) \
              SELECT b.user_token, b.first_name, b.middle_name, b.last_name, b.business_name, b.email, b.mobile_number, \
              b.address1, b.address2, b.city, b.state_province, b.postal_code, b.postal_code_repaired, b.country, \
              COALESCE(b.date_of_birth_enc, '') AS date_of_birth, b.tin_enc, b.tin_hash, b.tin_last4, b.tax_year, \
              b.balance, b.amount, b.amount_cents, b.form, b.business, b.residency \
-             FROM annual_balances b \
+             FROM annual_balances b{scan} \
              WHERE b.tax_year = $1 \
                AND (b.tin_hash IN (SELECT tin_hash FROM shared) \
                     OR b.user_token IN (SELECT user_token FROM fh \
                                         WHERE tin_hash IN (SELECT tin_hash FROM shared))) \
              {order}"
         );
+        if let Some(path) = &self.sqlite_file
+            && self.bulk_reads
+        {
+            return crate::bulk::year_rows(
+                path.clone(),
+                sql,
+                vec![crate::bulk::Param::Int(i64::from(tax_year))],
+                self.vault.clone(),
+            );
+        }
         let vault = &self.vault;
         sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql))
             .bind(i64::from(tax_year))
