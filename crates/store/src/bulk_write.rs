@@ -1,24 +1,23 @@
 //! SQLite bulk snapshot writes: the year's new snapshot written by a thread of its own, through
 //! rusqlite on its own connection to the store file, in one transaction, with prepared
 //! single-row statements (no statement journal: each writes one row) straight into the real
-//! tables. The caller decodes and encrypts rows ([`YearRow`]) and sends them in batches over a
-//! bounded channel, so decoding and writing run on two cores.
+//! tables. The caller decodes and encrypts rows ([`crate::snapshot::YearRow`]) and sends them
+//! in batches over a bounded channel, so decoding and writing run on two cores.
 //!
 //! The transaction is the same as the portable writer's ([`crate::snapshot`]): the year's rows
 //! and findings deleted, the rows written, the origin claimed, the findings written, the run
 //! completed, then one COMMIT; dropping the writer (or an error anywhere) rolls all of it back.
-//! The stored values are [`YearRow`]'s, the ones the portable writer binds.
+//! The stored values are [`crate::snapshot::YearRow`]'s, the ones the portable writer binds.
 
+use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Worker};
 use crate::origin::Origin;
-use crate::records::{Finding, SnapshotCounts, SnapshotSummary};
-use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
+use crate::records::{SnapshotCounts, SnapshotSummary};
+use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL};
 use crate::{StoreError, now};
 use rusqlite::params;
 use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 
-/// Batches buffered between the decoder and the writer.
-const AHEAD: usize = 4;
 /// SQLite page cache (KiB) of the writing connection: the indexes keyed by random tokens stay
 /// in memory.
 const CACHE_KIB: i64 = 64 * 1024;
@@ -27,133 +26,20 @@ pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e.to_string())
 }
 
-struct Finish {
-    origin: Option<Origin>,
-    summary: SnapshotSummary,
-    counts: SnapshotCounts,
-    reply: oneshot::Sender<Result<(), StoreError>>,
-}
-
-enum Msg {
-    /// Rows and the findings made so far (written as they come: nothing is held to the end).
-    Rows(Vec<YearRow>, Vec<Finding>),
-    Commit(Box<Finish>),
-}
-
-/// The writer thread's handle. Dropped without [`Self::commit`]: rolled back.
-pub(crate) struct BulkWriter {
-    tx: Option<mpsc::Sender<Msg>>,
-    thread: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
-}
-
-impl BulkWriter {
-    /// Opens the connection, begins the transaction and deletes the year's rows and findings;
-    /// returns once that is done (or failed).
-    pub(crate) async fn start(
-        path: PathBuf,
-        tax_year: i32,
-        run_id: i64,
-    ) -> Result<BulkWriter, StoreError> {
-        let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let thread = std::thread::Builder::new()
-            .name("masspay-tax-write".into())
-            .spawn(move || write(&path, tax_year, run_id, rx, ready_tx))
-            .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
-        let mut w = BulkWriter {
-            tx: Some(tx),
-            thread: Some(thread),
-        };
-        match ready_rx.await {
-            Ok(()) => Ok(w),
-            // The thread ended before it was ready: its error.
-            Err(_) => Err(w
-                .join()
-                .await
-                .err()
-                .unwrap_or_else(|| StoreError::Sqlite("the snapshot writer stopped".into()))),
-        }
-    }
-
-    /// The thread's result, once it has ended (the channel is closed first, so it ends).
-    async fn join(&mut self) -> Result<(), StoreError> {
-        self.tx = None;
-        let Some(t) = self.thread.take() else {
-            return Ok(());
-        };
-        match tokio::task::spawn_blocking(move || t.join()).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(e) => Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other(
-                format!("waiting for the snapshot writer: {e}"),
-            )))),
-        }
-    }
-
-    /// Hands rows to the writer; the writer's error if it has failed.
-    pub(crate) async fn send(
-        &mut self,
-        rows: Vec<YearRow>,
-        findings: Vec<Finding>,
-    ) -> Result<(), StoreError> {
-        let sent = match &self.tx {
-            Some(tx) => tx.send(Msg::Rows(rows, findings)).await.is_ok(),
-            None => false,
-        };
-        if sent {
-            Ok(())
-        } else {
-            // The writer stopped: say why.
-            let joined = self.join().await;
-            Err(joined
-                .err()
-                .unwrap_or_else(|| StoreError::Sqlite("the snapshot writer stopped".into())))
-        }
-    }
-
-    /// Claims the origin, completes the run row and commits (rows and findings are sent
-    /// before, with [`Self::send`]).
-    pub(crate) async fn commit(
-        mut self,
-        origin: Option<Origin>,
-        summary: &SnapshotSummary,
-        counts: SnapshotCounts,
-    ) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let finish = Box::new(Finish {
-            origin,
-            summary: summary.clone(),
-            counts,
-            reply,
-        });
-        let sent = match &self.tx {
-            Some(tx) => tx.send(Msg::Commit(finish)).await.is_ok(),
-            None => false,
-        };
-        let answered = if sent { answer.await.ok() } else { None };
-        let joined = self.join().await;
-        match answered {
-            Some(r) => r.and(joined),
-            None => joined.and(Err(StoreError::Sqlite(
-                "the snapshot writer stopped before its commit".into(),
-            ))),
-        }
-    }
-
-    /// Abandons the snapshot (the transaction is rolled back).
-    pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
-        self.tx = None;
-        // A failed batch does not matter: all of it is rolled back.
-        let _ = self.join().await;
-        Ok(())
-    }
-}
-
-impl Drop for BulkWriter {
-    fn drop(&mut self) {
-        // Closing the channel makes the thread roll back and end; it is not waited for here.
-        self.tx = None;
-    }
+/// Starts the writer thread: it opens the connection, begins the transaction and deletes the
+/// year's rows and findings; returns once that is done (or failed).
+pub(crate) async fn start(
+    path: PathBuf,
+    tax_year: i32,
+    run_id: i64,
+) -> Result<BulkHandle, StoreError> {
+    let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("masspay-tax-write".into())
+        .spawn(move || write(&path, tax_year, run_id, rx, ready_tx))
+        .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+    BulkHandle::started(tx, Worker::Thread(thread), ready_rx).await
 }
 
 fn write(

@@ -21,6 +21,7 @@
 //! [`tin_match`], [`tax_forms`], [`vault`].
 
 mod bulk;
+mod bulk_handle;
 mod bulk_write;
 pub mod events;
 pub mod holds;

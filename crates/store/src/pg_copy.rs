@@ -10,6 +10,7 @@
 //! snapshot once: sync drops duplicates), the findings copied, the origin claimed, the run
 //! completed, one COMMIT. Dropping the writer (or an error anywhere) rolls all of it back.
 
+use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Worker};
 use crate::origin::Origin;
 use crate::records::{Finding, SnapshotCounts, SnapshotSummary};
 use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
@@ -19,27 +20,6 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use std::fmt::Write as _;
 use std::str::FromStr;
 use tokio::sync::{mpsc, oneshot};
-
-/// Batches buffered between the decoder and the writer.
-const AHEAD: usize = 4;
-
-struct Finish {
-    origin: Option<Origin>,
-    summary: SnapshotSummary,
-    counts: SnapshotCounts,
-    reply: oneshot::Sender<Result<(), StoreError>>,
-}
-
-enum Msg {
-    Rows(Vec<YearRow>, Vec<Finding>),
-    Commit(Box<Finish>),
-}
-
-/// The writer task's handle. Dropped without [`Self::commit`]: rolled back.
-pub(crate) struct PgCopyWriter {
-    tx: Option<mpsc::Sender<Msg>>,
-    task: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
-}
 
 /// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return
 /// escaped (every other character is itself).
@@ -137,95 +117,15 @@ fn stopped() -> StoreError {
     ))
 }
 
-impl PgCopyWriter {
-    /// Connects, begins the transaction, deletes the year's rows and findings and starts the
-    /// COPY; returns once that is done (or failed).
-    pub(crate) async fn start(
-        url: &str,
-        tax_year: i32,
-        run_id: i64,
-    ) -> Result<PgCopyWriter, StoreError> {
-        let opts = PgConnectOptions::from_str(url)?;
-        let conn = PgConnection::connect_with(&opts).await?;
-        let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let task = tokio::spawn(write(conn, i64::from(tax_year), run_id, rx, ready_tx));
-        let mut w = PgCopyWriter {
-            tx: Some(tx),
-            task: Some(task),
-        };
-        match ready_rx.await {
-            Ok(()) => Ok(w),
-            Err(_) => Err(w.join().await.err().unwrap_or_else(stopped)),
-        }
-    }
-
-    async fn join(&mut self) -> Result<(), StoreError> {
-        self.tx = None;
-        match self.task.take() {
-            Some(t) => match t.await {
-                Ok(r) => r,
-                Err(e) => match e.try_into_panic() {
-                    Ok(panic) => std::panic::resume_unwind(panic),
-                    Err(_) => Err(stopped()),
-                },
-            },
-            None => Ok(()),
-        }
-    }
-
-    pub(crate) async fn send(
-        &mut self,
-        rows: Vec<YearRow>,
-        findings: Vec<Finding>,
-    ) -> Result<(), StoreError> {
-        let sent = match &self.tx {
-            Some(tx) => tx.send(Msg::Rows(rows, findings)).await.is_ok(),
-            None => false,
-        };
-        if sent {
-            Ok(())
-        } else {
-            Err(self.join().await.err().unwrap_or_else(stopped))
-        }
-    }
-
-    pub(crate) async fn commit(
-        mut self,
-        origin: Option<Origin>,
-        summary: &SnapshotSummary,
-        counts: SnapshotCounts,
-    ) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let finish = Box::new(Finish {
-            origin,
-            summary: summary.clone(),
-            counts,
-            reply,
-        });
-        let sent = match &self.tx {
-            Some(tx) => tx.send(Msg::Commit(finish)).await.is_ok(),
-            None => false,
-        };
-        let answered = if sent { answer.await.ok() } else { None };
-        let joined = self.join().await;
-        match answered {
-            Some(r) => r.and(joined),
-            None => joined.and(Err(stopped())),
-        }
-    }
-
-    pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
-        let _ = self.join().await;
-        Ok(())
-    }
-}
-
-impl Drop for PgCopyWriter {
-    fn drop(&mut self) {
-        // Closing the channel makes the task abort the COPY and roll back.
-        self.tx = None;
-    }
+/// Connects, then starts the writer task: it begins the transaction, deletes the year's rows
+/// and findings and starts the COPY; returns once that is done (or failed).
+pub(crate) async fn start(url: &str, tax_year: i32, run_id: i64) -> Result<BulkHandle, StoreError> {
+    let opts = PgConnectOptions::from_str(url)?;
+    let conn = PgConnection::connect_with(&opts).await?;
+    let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let task = tokio::spawn(write(conn, i64::from(tax_year), run_id, rx, ready_tx));
+    BulkHandle::started(tx, Worker::Task(task), ready_rx).await
 }
 
 async fn write(

@@ -229,12 +229,10 @@ impl Store {
     pub async fn snapshot(&self, run_id: i64, tax_year: i32) -> Result<SnapshotWriter, StoreError> {
         let bulk = match (&self.sqlite_file, &self.pg_url) {
             _ if !self.bulk_writes => None,
-            (Some(path), _) => Some(Bulk::Sqlite(
-                crate::bulk_write::BulkWriter::start(path.clone(), tax_year, run_id).await?,
-            )),
-            (None, Some(url)) => Some(Bulk::Postgres(
-                crate::pg_copy::PgCopyWriter::start(url, tax_year, run_id).await?,
-            )),
+            (Some(path), _) => {
+                Some(crate::bulk_write::start(path.clone(), tax_year, run_id).await?)
+            }
+            (None, Some(url)) => Some(crate::pg_copy::start(url, tax_year, run_id).await?),
             (None, None) => None,
         };
         if let Some(bulk) = bulk {
@@ -296,40 +294,6 @@ impl Store {
     }
 }
 
-/// A bulk snapshot writer.
-enum Bulk {
-    Sqlite(crate::bulk_write::BulkWriter),
-    Postgres(crate::pg_copy::PgCopyWriter),
-}
-
-impl Bulk {
-    async fn send(&mut self, rows: Vec<YearRow>, findings: Vec<Finding>) -> Result<(), StoreError> {
-        match self {
-            Bulk::Sqlite(w) => w.send(rows, findings).await,
-            Bulk::Postgres(w) => w.send(rows, findings).await,
-        }
-    }
-
-    async fn commit(
-        self,
-        origin: Option<Origin>,
-        summary: &SnapshotSummary,
-        counts: SnapshotCounts,
-    ) -> Result<(), StoreError> {
-        match self {
-            Bulk::Sqlite(w) => w.commit(origin, summary, counts).await,
-            Bulk::Postgres(w) => w.commit(origin, summary, counts).await,
-        }
-    }
-
-    async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Bulk::Sqlite(w) => w.rollback().await,
-            Bulk::Postgres(w) => w.rollback().await,
-        }
-    }
-}
-
 /// One batch's statements, run in order.
 type Batch = Vec<Query>;
 type InFlight = tokio::task::JoinHandle<(Transaction<'static, Any>, Result<(), sqlx::Error>)>;
@@ -340,7 +304,7 @@ pub struct SnapshotWriter {
     tx: Option<Transaction<'static, Any>>,
     /// The snapshot written by [`crate::bulk_write`] (SQLite files) or [`crate::pg_copy`]
     /// (PostgreSQL) instead.
-    bulk: Option<Bulk>,
+    bulk: Option<crate::bulk_handle::BulkHandle>,
     /// The batch being written, on its own task with the transaction, while the caller decodes
     /// the next rows (see [`Self::dispatch`]).
     in_flight: Option<InFlight>,
