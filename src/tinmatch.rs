@@ -58,14 +58,8 @@ pub async fn export(
         ..Default::default()
     };
     let mut parts: Vec<Part> = Vec::new();
-    let mut stream = store.year_payees_where(
-        year,
-        // Never reads a date of birth.
-        masspay_tax_store::YearQuery {
-            skip_date_of_birth: true,
-            ..Default::default()
-        },
-    );
+    let mut stream =
+        store.year_payees_where(year, masspay_tax_store::YearQuery::without_date_of_birth());
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if only_reportable && !y.decision.reportable_1099() {

@@ -25,6 +25,16 @@ pub struct YearQuery<'a> {
     pub skip_date_of_birth: bool,
 }
 
+impl YearQuery<'_> {
+    /// Every payee, without the date of birth: for readers that never look at it.
+    pub fn without_date_of_birth() -> Self {
+        YearQuery {
+            skip_date_of_birth: true,
+            ..YearQuery::default()
+        }
+    }
+}
+
 impl Store {
     /// How many payees the year's snapshot holds.
     pub async fn year_payee_count(&self, tax_year: i32) -> Result<i64, StoreError> {

@@ -235,22 +235,23 @@ impl Store {
             (None, Some(url)) => Some(crate::pg_copy::start(url, tax_year, run_id).await?),
             (None, None) => None,
         };
+        let writer = |tx, bulk| SnapshotWriter {
+            tx,
+            bulk,
+            in_flight: None,
+            backend: self.backend,
+            vault: self.vault.clone(),
+            run_id,
+            tax_year,
+            origin: None,
+            payees: Vec::with_capacity(BATCH),
+            findings: Vec::new(),
+            counts: SnapshotCounts::default(),
+            full_payee_sql: None,
+            full_bal_sql: None,
+        };
         if let Some(bulk) = bulk {
-            return Ok(SnapshotWriter {
-                tx: None,
-                bulk: Some(bulk),
-                in_flight: None,
-                backend: self.backend,
-                vault: self.vault.clone(),
-                run_id,
-                tax_year,
-                origin: None,
-                payees: Vec::with_capacity(BATCH),
-                findings: Vec::new(),
-                counts: SnapshotCounts::default(),
-                full_payee_sql: None,
-                full_bal_sql: None,
-            });
+            return Ok(writer(None, Some(bulk)));
         }
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM annual_balances WHERE tax_year = $1")
@@ -276,21 +277,7 @@ impl Store {
                     .await?;
             }
         }
-        Ok(SnapshotWriter {
-            tx: Some(tx),
-            bulk: None,
-            in_flight: None,
-            backend: self.backend,
-            vault: self.vault.clone(),
-            run_id,
-            tax_year,
-            origin: None,
-            payees: Vec::with_capacity(BATCH),
-            findings: Vec::new(),
-            counts: SnapshotCounts::default(),
-            full_payee_sql: None,
-            full_bal_sql: None,
-        })
+        Ok(writer(Some(tx), None))
     }
 }
 
