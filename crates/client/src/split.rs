@@ -107,9 +107,23 @@ impl ArraySplitter {
             self.buf.clear();
         }
         self.current_start = 0;
-        for &b in chunk {
-            self.step(b)?;
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.state == State::InElement && !self.scalar {
+                // Inside an object or array: scan to its end (or the chunk's) and copy the run
+                // at once; strings are skipped with `memchr` to their closing quote.
+                let start = i;
+                let done = self.scan_nested(chunk, &mut i);
+                self.buf.extend_from_slice(&chunk[start..i]);
+                self.offset += (i - start) as u64;
+                if done {
+                    self.complete();
+                }
+                continue;
+            }
+            self.step(chunk[i])?;
             self.offset += 1;
+            i += 1;
         }
         if self.state == State::InElement && self.buf.len() - self.current_start > self.max_element
         {
@@ -235,6 +249,48 @@ impl ArraySplitter {
         Ok(())
     }
 
+    /// Advances `i` through a nested element's bytes, tracking strings, escapes and depth, as
+    /// [`Self::step`] does byte by byte; true once the element's closing bracket is passed.
+    #[inline]
+    fn scan_nested(&mut self, chunk: &[u8], i: &mut usize) -> bool {
+        while *i < chunk.len() {
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                    *i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &chunk[*i..]) {
+                    None => *i = chunk.len(),
+                    Some(k) => {
+                        *i += k;
+                        if chunk[*i] == b'\\' {
+                            self.escape = true;
+                        } else {
+                            self.in_string = false;
+                        }
+                        *i += 1;
+                    }
+                }
+                continue;
+            }
+            let b = chunk[*i];
+            *i += 1;
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
     fn complete(&mut self) {
         self.ready.push_back(self.current_start..self.buf.len());
         self.elements += 1;
@@ -277,6 +333,22 @@ mod tests {
                 ],
                 "chunk size {chunk}"
             );
+        }
+    }
+
+    #[test]
+    fn escapes_and_nesting_split_at_every_byte() {
+        let body = br#"[{"a":"q\"}\\","b":{"c":["]",{"d":"\\\""}]}},{"e":"\u005d"}]"#;
+        let whole = split_all(body, body.len()).unwrap();
+        assert_eq!(
+            whole,
+            vec![
+                r#"{"a":"q\"}\\","b":{"c":["]",{"d":"\\\""}]}}"#,
+                r#"{"e":"\u005d"}"#
+            ]
+        );
+        for chunk in 1..body.len() {
+            assert_eq!(split_all(body, chunk).unwrap(), whole, "chunk size {chunk}");
         }
     }
 

@@ -217,7 +217,25 @@ async fn commit_in(
     summary: &SnapshotSummary,
     counts: &SnapshotCounts,
 ) -> Result<(), StoreError> {
-    // One row per token in the snapshot, so one statement gives what per-row upserts give.
+    // One row per token in the snapshot, so one statement gives what per-row upserts give. The
+    // table's secondary indexes (`email`) are dropped first and rebuilt from their definitions
+    // after, in this transaction: maintaining them row by row was most of the statement.
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.relname::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = 'payees'::regclass AND NOT i.indisprimary AND NOT i.indisunique \
+         ORDER BY c.relname",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP INDEX \"{}\"",
+            name.replace('"', "\"\"")
+        )))
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO payees (user_token, email, updated_run_id) \
          SELECT user_token, email, sync_run_id FROM annual_balances WHERE tax_year = $1{UPSERT_TAIL}"
@@ -225,6 +243,11 @@ async fn commit_in(
     .bind(year)
     .execute(&mut *conn)
     .await?;
+    for (_, def) in &indexes {
+        sqlx::query(sqlx::AssertSqlSafe(def.clone()))
+            .execute(&mut *conn)
+            .await?;
+    }
     if !findings.is_empty() {
         let cols = FINDING_COLS
             .strip_prefix("INSERT INTO findings ")

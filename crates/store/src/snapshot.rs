@@ -99,7 +99,8 @@ fn tin_columns(vault: &Vault, p: &PayeeRecord) -> Result<TinColumns, StoreError>
             .filter(|t| !t.is_empty())
         {
             Some(raw) => {
-                let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+                let mut digits = String::with_capacity(raw.len());
+                digits.extend(raw.bytes().filter(u8::is_ascii_digit).map(char::from));
                 let last4 = (digits.len() >= 4).then(|| digits[digits.len() - 4..].to_string());
                 (
                     Some(vault.encrypt(&p.user_token, raw)?),

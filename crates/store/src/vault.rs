@@ -52,7 +52,9 @@ impl fmt::Debug for KeySource {
 #[derive(Clone)]
 pub struct Vault {
     cipher: XChaCha20Poly1305,
-    mac_key: [u8; 32],
+    /// HMAC-SHA256 already keyed with the TIN-hash key (its inner and outer pads computed once;
+    /// each hash starts from a clone).
+    mac: HmacSha256,
     fingerprint: String,
 }
 
@@ -75,7 +77,7 @@ impl Vault {
         let fp = derive(&master, b"masspay-tax/v1/fingerprint");
         Vault {
             cipher: XChaCha20Poly1305::new(&Key::from(enc)),
-            mac_key,
+            mac: <HmacSha256 as Mac>::new_from_slice(&mac_key).expect("HMAC takes any key length"),
             fingerprint: hex::encode(&fp[..8]),
         }
     }
@@ -125,8 +127,8 @@ impl Vault {
             .map_err(|_| VaultError::Decrypt)?;
         let mut out = String::with_capacity(3 + 2 * (24 + ct.len()));
         out.push_str("v1:");
-        out.push_str(&hex::encode(nonce));
-        out.push_str(&hex::encode(ct));
+        push_hex(&mut out, &nonce);
+        push_hex(&mut out, &ct);
         Ok(out)
     }
 
@@ -176,9 +178,25 @@ impl Vault {
     /// Keyed hash of a normalised TIN (digits only), for finding the same TIN on several payees
     /// without storing it in clear. Hex, 64 characters.
     pub fn tin_hash(&self, normalized: &str) -> String {
-        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.mac_key).expect("any key length");
+        let mut m = self.mac.clone();
         m.update(normalized.as_bytes());
-        hex::encode(m.finalize().into_bytes())
+        let mut out = String::with_capacity(64);
+        push_hex(&mut out, &m.finalize().into_bytes());
+        out
+    }
+}
+
+/// Appends the lower-case hex of `bytes` (`hex::encode_to_slice` through a stack buffer: no
+/// per-character iterator or allocation; the vault writes three hex values per payee).
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    let mut buf = [0u8; 128];
+    for chunk in bytes.chunks(64) {
+        let hex = &mut buf[..chunk.len() * 2];
+        if hex::encode_to_slice(chunk, hex).is_ok()
+            && let Ok(s) = std::str::from_utf8(hex)
+        {
+            out.push_str(s);
+        }
     }
 }
 
@@ -295,6 +313,28 @@ fn check_permissions(_: &Path) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tin_hash_is_hmac_of_the_derived_key_every_time() {
+        let master = [7u8; 32];
+        let v = Vault::from_master(master);
+        let key = derive(&master, b"masspay-tax/v1/tin-hash");
+        for tin in ["123456789", "987654321", "123456789"] {
+            let mut m = <HmacSha256 as Mac>::new_from_slice(&key).unwrap();
+            m.update(tin.as_bytes());
+            assert_eq!(v.tin_hash(tin), hex::encode(m.finalize().into_bytes()));
+        }
+    }
+
+    #[test]
+    fn push_hex_is_hex_encode() {
+        for n in [0usize, 1, 16, 32, 63, 64, 65, 200] {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
+            let mut out = String::from("v1:");
+            push_hex(&mut out, &bytes);
+            assert_eq!(out, format!("v1:{}", hex::encode(&bytes)), "{n} bytes");
+        }
+    }
 
     #[test]
     fn nonces_are_never_repeated_across_refills() {
