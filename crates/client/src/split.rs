@@ -223,17 +223,10 @@ impl ArraySplitter {
                     }
                     return Ok(());
                 }
+                // A nested element (`push` scans these in runs): the same tracking, one byte.
                 self.buf.push(b);
-                match b {
-                    b'"' => self.in_string = true,
-                    b'{' | b'[' => self.depth += 1,
-                    b'}' | b']' => {
-                        self.depth -= 1;
-                        if self.depth == 0 {
-                            self.complete();
-                        }
-                    }
-                    _ => {}
+                if self.scan_nested(&[b], &mut 0) {
+                    self.complete();
                 }
             }
             State::Done => match b {
