@@ -10,6 +10,12 @@ use masspay_tax::open::{DEFAULT_DB, StoreLocation};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: a sync or a report allocates a payee's strings on
+/// one thread (the decoder, the SQLite reader) and frees them on another, which glibc's malloc
+/// serialises on its arena locks; at 1,000,000 payees that was a quarter of a report's CPU.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ABOUT: &str = "Contractor tax reporting and compliance on top of the MassPay payout API";
 
 const AFTER_HELP: &str = "\

@@ -25,6 +25,16 @@ pub(crate) enum Msg {
     Commit(Box<Finish>),
 }
 
+/// Where a writer hands back the batches it has written, so their strings are freed on the
+/// thread that allocated them (the caller's, which has time to spare) rather than on the
+/// writer's, which is the slower end of the pipe.
+pub(crate) type Spent = std::sync::mpsc::Sender<Vec<YearRow>>;
+
+/// A writer's [`Spent`] end and the handle's.
+pub(crate) fn spent_channel() -> (Spent, std::sync::mpsc::Receiver<Vec<YearRow>>) {
+    std::sync::mpsc::channel()
+}
+
 /// Where the writer runs.
 pub(crate) enum Worker {
     Thread(std::thread::JoinHandle<Result<(), StoreError>>),
@@ -39,6 +49,8 @@ fn stopped(what: &str) -> StoreError {
 pub(crate) struct BulkHandle {
     tx: Option<mpsc::Sender<Msg>>,
     worker: Option<Worker>,
+    /// Batches the writer is done with (dropped here; see [`Spent`]).
+    spent: std::sync::mpsc::Receiver<Vec<YearRow>>,
 }
 
 impl BulkHandle {
@@ -48,10 +60,12 @@ impl BulkHandle {
         tx: mpsc::Sender<Msg>,
         worker: Worker,
         ready: oneshot::Receiver<()>,
+        spent: std::sync::mpsc::Receiver<Vec<YearRow>>,
     ) -> Result<BulkHandle, StoreError> {
         let mut h = BulkHandle {
             tx: Some(tx),
             worker: Some(worker),
+            spent,
         };
         match ready.await {
             Ok(()) => Ok(h),
@@ -85,6 +99,10 @@ impl BulkHandle {
         rows: Vec<YearRow>,
         findings: Vec<Finding>,
     ) -> Result<(), StoreError> {
+        // At most the batches in flight wait here: each send frees what came back.
+        while let Ok(done) = self.spent.try_recv() {
+            drop(done);
+        }
         let sent = match &self.tx {
             Some(tx) => tx.send(Msg::Rows(rows, findings)).await.is_ok(),
             None => false,

@@ -11,7 +11,7 @@
 //! written, the run completed, then one COMMIT; dropping the writer (or an error anywhere) rolls all of it back.
 //! The stored values are [`crate::snapshot::YearRow`]'s, the ones the portable writer binds.
 
-use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Worker};
+use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Spent, Worker, spent_channel};
 use crate::origin::Origin;
 use crate::records::{SnapshotCounts, SnapshotSummary};
 use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL};
@@ -24,7 +24,9 @@ use tokio::sync::{mpsc, oneshot};
 /// in memory.
 const CACHE_KIB: i64 = 64 * 1024;
 /// The page cache (KiB) while `payees` is merged: SQLite's sorter may hold this much too.
-const MERGE_CACHE_KIB: i64 = 16 * 1024;
+const MERGE_CACHE_KIB: i64 = 8 * 1024;
+/// Helper threads SQLite's sorter may use at commit (the machine this is tuned on has 2 cores).
+const SORT_THREADS: u32 = 1;
 
 pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e.to_string())
@@ -39,11 +41,12 @@ pub(crate) async fn start(
 ) -> Result<BulkHandle, StoreError> {
     let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
     let (ready_tx, ready_rx) = oneshot::channel();
+    let (spent, spent_rx) = spent_channel();
     let thread = std::thread::Builder::new()
         .name("masspay-tax-write".into())
-        .spawn(move || write(&path, tax_year, run_id, rx, ready_tx))
+        .spawn(move || write(&path, tax_year, run_id, rx, ready_tx, spent))
         .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
-    BulkHandle::started(tx, Worker::Thread(thread), ready_rx).await
+    BulkHandle::started(tx, Worker::Thread(thread), ready_rx, spent_rx).await
 }
 
 fn write(
@@ -52,6 +55,7 @@ fn write(
     run_id: i64,
     mut rx: mpsc::Receiver<Msg>,
     ready: oneshot::Sender<()>,
+    spent: Spent,
 ) -> Result<(), StoreError> {
     let mut conn = rusqlite::Connection::open_with_flags(
         path,
@@ -114,7 +118,7 @@ fn write(
                         ])
                         .map_err(sqlite_error)?;
                 }
-                for r in rows {
+                for r in &rows {
                     written += 1;
                     bal.execute(params![
                         year,
@@ -146,6 +150,8 @@ fn write(
                     ])
                     .map_err(sqlite_error)?;
                 }
+                // Freed by the caller (a closed handle: dropped here).
+                let _ = spent.send(rows);
             }
             Msg::Commit(f) => {
                 drop((bal, finding));
@@ -219,8 +225,10 @@ fn payees_from_year(
     // The sorts (the token order here, then each index build) may hold as much memory as the
     // page cache is large; the cache has done its work (random index pages of the year), so it
     // shrinks first and peak memory stays that of the streaming.
+    // The caller's thread is idle by now (every row is sent), so SQLite's sorter may sort its
+    // runs on a helper thread (`PRAGMA threads`): the token sort here and the index builds.
     tx.execute_batch(&format!(
-        "PRAGMA cache_size = -{MERGE_CACHE_KIB}; PRAGMA shrink_memory;"
+        "PRAGMA cache_size = -{MERGE_CACHE_KIB}; PRAGMA shrink_memory; PRAGMA threads = {SORT_THREADS};"
     ))
     .map_err(sqlite_error)?;
     for (name, _) in &indexes {

@@ -10,7 +10,7 @@
 //! snapshot once: sync drops duplicates), the findings copied, the origin claimed, the run
 //! completed, one COMMIT. Dropping the writer (or an error anywhere) rolls all of it back.
 
-use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Worker};
+use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Spent, Worker, spent_channel};
 use crate::origin::Origin;
 use crate::records::{Finding, SnapshotCounts, SnapshotSummary};
 use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
@@ -124,8 +124,16 @@ pub(crate) async fn start(url: &str, tax_year: i32, run_id: i64) -> Result<BulkH
     let conn = PgConnection::connect_with(&opts).await?;
     let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
     let (ready_tx, ready_rx) = oneshot::channel();
-    let task = tokio::spawn(write(conn, i64::from(tax_year), run_id, rx, ready_tx));
-    BulkHandle::started(tx, Worker::Task(task), ready_rx).await
+    let (spent, spent_rx) = spent_channel();
+    let task = tokio::spawn(write(
+        conn,
+        i64::from(tax_year),
+        run_id,
+        rx,
+        ready_tx,
+        spent,
+    ));
+    BulkHandle::started(tx, Worker::Task(task), ready_rx, spent_rx).await
 }
 
 async fn write(
@@ -134,8 +142,9 @@ async fn write(
     run_id: i64,
     mut rx: mpsc::Receiver<Msg>,
     ready: oneshot::Sender<()>,
+    spent: Spent,
 ) -> Result<(), StoreError> {
-    let result = write_in(&mut conn, year, run_id, &mut rx, ready).await;
+    let result = write_in(&mut conn, year, run_id, &mut rx, ready, &spent).await;
     if !matches!(result, Ok(true)) {
         // Not committed: roll back (closing the connection does it too, should this fail).
         let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
@@ -150,6 +159,7 @@ async fn write_in(
     run_id: i64,
     rx: &mut mpsc::Receiver<Msg>,
     ready: oneshot::Sender<()>,
+    spent: &Spent,
 ) -> Result<bool, StoreError> {
     sqlx::query("BEGIN").execute(&mut *conn).await?;
     sqlx::query("DELETE FROM annual_balances WHERE tax_year = $1")
@@ -180,6 +190,7 @@ async fn write_in(
                 }
                 copy.send(buf.as_bytes()).await?;
                 findings.extend(more);
+                let _ = spent.send(rows);
             }
             Some(Msg::Commit(f)) => break *f,
             None => {

@@ -366,6 +366,27 @@ mod tests {
         assert!(!format!("{v:?}").contains("07070707"));
     }
 
+    /// Values sealed by a build on the AVX2 ChaCha20/Poly1305 code (before `.cargo/config.toml`
+    /// chose the portable code) open unchanged: the backends compute the same cipher. Sandbox
+    /// values from the emulator, under the key `22…22`.
+    #[test]
+    fn values_sealed_by_the_avx2_backend_still_open() {
+        let v = Vault::from_master([0x22; 32]);
+        let token = "usr_9fa7117d-880c-4281-a3dc-c8913f770964";
+        let tin = "v1:1117c4ee890d98e3c1598e7eb7ba612027934015063d713bd506dde1cd060c10c3a5ee8062e1e6e19b56cfed834c68201e7fc8";
+        let dob = "v1:0b56b259dc9a3a48be290fb709667a39f28ab28805a4745369c9f9006af843eda159e9d22dc7e301117ad518dc9c12bcafab";
+        assert_eq!(v.decrypt(token, tin).unwrap(), "096-66-4084");
+        assert_eq!(
+            v.decrypt_field(token, crate::reads::DOB_FIELD, dob)
+                .unwrap(),
+            "1993-01-03"
+        );
+        // And what this build seals, it opens (the other way round is the same cipher).
+        let again = v.encrypt(token, "096-66-4084").unwrap();
+        assert_eq!(again.len(), tin.len());
+        assert_eq!(v.decrypt(token, &again).unwrap(), "096-66-4084");
+    }
+
     #[test]
     fn key_file_created_0600_and_reused() {
         let dir = tempfile::tempdir().unwrap();
