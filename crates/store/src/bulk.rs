@@ -43,39 +43,114 @@ fn open(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
     Ok(conn)
 }
 
-/// One row of [`crate::reads`]'s year SELECT (its column order) → a stored payee, still
-/// encrypted.
-fn row_payee(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPayee> {
-    Ok(StoredPayee {
-        user_token: r.get(0)?,
-        first_name: r.get(1)?,
-        middle_name: r.get(2)?,
-        last_name: r.get(3)?,
-        business_name: r.get(4)?,
-        email: r.get(5)?,
-        mobile_number: r.get(6)?,
-        address1: r.get(7)?,
-        address2: r.get(8)?,
-        city: r.get(9)?,
-        state_province: r.get(10)?,
-        postal_code: r.get(11)?,
-        postal_code_repaired: r.get(12)?,
-        country: r.get(13)?,
-        date_of_birth: r.get(14)?,
-        tin: r.get(15)?,
-        tin_hash: r.get(16)?,
-        tin_last4: r.get(17)?,
-        tax_year: r.get(18)?,
-        balance: r.get(19)?,
-        amount: r.get(20)?,
-        amount_cents: r.get(21)?,
-        form: r.get(22)?,
-        business: r.get(23)?,
-        residency: r.get(24)?,
-    })
+/// Columns of [`crate::reads`]'s year SELECT.
+const COLS: usize = 25;
+
+/// One value of a row as the reader copied it: text as a span of [`RawBatch::bytes`].
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Text(usize, usize),
+    Int(i64),
+    Null,
+    /// A REAL or a BLOB: no column of the SELECT may hold one.
+    Other,
 }
 
-type Batch = Result<Vec<StoredPayee>, StoreError>;
+/// [`BATCH`] rows as the reader thread copied them out of SQLite: every text of the batch in
+/// one buffer and [`COLS`] cells per row. The caller builds the rows' strings (an allocation
+/// and a UTF-8 check each): the reader thread is the slower end of the walk, so it only copies.
+#[derive(Debug, Default)]
+struct RawBatch {
+    bytes: Vec<u8>,
+    cells: Vec<Cell>,
+}
+
+impl RawBatch {
+    fn with_capacity(rows: usize) -> Self {
+        RawBatch {
+            bytes: Vec::with_capacity(rows * 512),
+            cells: Vec::with_capacity(rows * COLS),
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.cells.len() / COLS
+    }
+
+    /// Copies the current row of the statement.
+    fn push(&mut self, r: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+        use rusqlite::types::ValueRef;
+        for i in 0..COLS {
+            let cell = match r.get_ref(i)? {
+                ValueRef::Text(t) => {
+                    let start = self.bytes.len();
+                    self.bytes.extend_from_slice(t);
+                    Cell::Text(start, self.bytes.len())
+                }
+                ValueRef::Integer(v) => Cell::Int(v),
+                ValueRef::Null => Cell::Null,
+                ValueRef::Real(_) | ValueRef::Blob(_) => Cell::Other,
+            };
+            self.cells.push(cell);
+        }
+        Ok(())
+    }
+
+    /// Row `row` as a stored payee, still encrypted (the column order of [`crate::reads`]'s
+    /// year SELECT). A value of the wrong type, or text that is not UTF-8, is an error, as
+    /// rusqlite's typed getters make it.
+    fn payee(&self, row: usize) -> Result<StoredPayee, StoreError> {
+        let cells = &self.cells[row * COLS..(row + 1) * COLS];
+        let bad = |i: usize, want: &str| {
+            StoreError::Sqlite(format!(
+                "column {i} of a year row is not {want} (the store is damaged)"
+            ))
+        };
+        let opt_text = |i: usize| -> Result<Option<String>, StoreError> {
+            match cells[i] {
+                Cell::Text(a, b) => String::from_utf8(self.bytes[a..b].to_vec())
+                    .map(Some)
+                    .map_err(|_| bad(i, "UTF-8 text")),
+                Cell::Null => Ok(None),
+                Cell::Int(_) | Cell::Other => Err(bad(i, "text")),
+            }
+        };
+        let text = |i: usize| opt_text(i)?.ok_or_else(|| bad(i, "text"));
+        let int = |i: usize| match cells[i] {
+            Cell::Int(v) => Ok(v),
+            _ => Err(bad(i, "an integer")),
+        };
+        Ok(StoredPayee {
+            user_token: text(0)?,
+            first_name: text(1)?,
+            middle_name: text(2)?,
+            last_name: text(3)?,
+            business_name: text(4)?,
+            email: text(5)?,
+            mobile_number: text(6)?,
+            address1: text(7)?,
+            address2: text(8)?,
+            city: text(9)?,
+            state_province: text(10)?,
+            postal_code: text(11)?,
+            postal_code_repaired: int(12)?,
+            country: text(13)?,
+            date_of_birth: text(14)?,
+            tin: opt_text(15)?,
+            tin_hash: opt_text(16)?,
+            tin_last4: opt_text(17)?,
+            tax_year: int(18)?,
+            balance: text(19)?,
+            amount: text(20)?,
+            amount_cents: int(21)?,
+            form: text(22)?,
+            business: int(23)?,
+            residency: text(24)?,
+        })
+    }
+}
+
+type Batch = Result<RawBatch, StoreError>;
 
 fn walk(
     path: &std::path::Path,
@@ -83,6 +158,7 @@ fn walk(
     params: &[Param],
     tx: &tokio::sync::mpsc::Sender<Batch>,
 ) -> Result<(), StoreError> {
+    crate::prefetch::warm(path);
     let conn = open(path)?;
     let mut stmt = conn.prepare(sql).map_err(sqlite_error)?;
     for (i, p) in params.iter().enumerate() {
@@ -93,18 +169,17 @@ fn walk(
         .map_err(sqlite_error)?;
     }
     let mut rows = stmt.raw_query();
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = RawBatch::with_capacity(BATCH);
     while let Some(r) = rows.next().map_err(sqlite_error)? {
-        let p = row_payee(r).map_err(sqlite_error)?;
-        batch.push(p);
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+        batch.push(r).map_err(sqlite_error)?;
+        if batch.rows() == BATCH {
+            let full = std::mem::replace(&mut batch, RawBatch::with_capacity(BATCH));
             if tx.blocking_send(Ok(full)).is_err() {
                 return Ok(()); // the reader stopped early
             }
         }
     }
-    if !batch.is_empty() {
+    if batch.rows() > 0 {
         let _ = tx.blocking_send(Ok(batch));
     }
     Ok(())
@@ -135,13 +210,84 @@ pub(crate) fn year_rows(
             // slower end): the secrets cross the channel still sealed.
             Ok(rows) => {
                 let vault = vault.clone();
-                stream::iter(
-                    rows.into_iter()
-                        .map(move |p| crate::reads::decrypt_payee(&vault, p)),
-                )
+                stream::iter((0..rows.rows()).map(move |i| {
+                    rows.payee(i)
+                        .and_then(|p| crate::reads::decrypt_payee(&vault, p))
+                }))
                 .left_stream()
             }
             Err(e) => stream::iter(std::iter::once(Err(e))).right_stream(),
         })
         .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Copies every row of `sql` (an in-memory database) into one batch.
+    fn batch_of(sql: &str) -> RawBatch {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let mut rows = stmt.raw_query();
+        let mut batch = RawBatch::with_capacity(2);
+        while let Some(r) = rows.next().unwrap() {
+            batch.push(r).unwrap();
+        }
+        batch
+    }
+
+    /// A year row in the SELECT's column order; `tin`, `amount_cents` and `first` replaceable.
+    fn row_sql(first: &str, tin: &str, cents: &str) -> String {
+        format!(
+            "SELECT 'usr_1', {first}, '', 'Ng', '', 'a@b.c', '', '1 Main', '', 'Austin', 'TX', \
+             '78701', 0, 'USA', '', {tin}, NULL, '6789', 2025, '700.00', '700.00', {cents}, \
+             '1099-NEC', 0, 'us'"
+        )
+    }
+
+    #[test]
+    fn rows_come_back_as_stored_with_nulls_kept() {
+        let sql = format!(
+            "{} UNION ALL {}",
+            row_sql("'Ana'", "'sealed'", "70000"),
+            row_sql("'Bo Ünal'", "NULL", "1")
+        );
+        let b = batch_of(&sql);
+        assert_eq!(b.rows(), 2);
+        let p = b.payee(0).unwrap();
+        assert_eq!(
+            (
+                p.user_token.as_str(),
+                p.first_name.as_str(),
+                p.city.as_str()
+            ),
+            ("usr_1", "Ana", "Austin")
+        );
+        assert_eq!(p.tin.as_deref(), Some("sealed"));
+        assert_eq!((p.tin_hash, p.tin_last4.as_deref()), (None, Some("6789")));
+        assert_eq!((p.tax_year, p.amount_cents, p.business), (2025, 70000, 0));
+        assert_eq!(p.residency, "us");
+        let q = b.payee(1).unwrap();
+        assert_eq!(
+            (q.first_name.as_str(), q.tin, q.amount_cents),
+            ("Bo Ünal", None, 1)
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_an_error_not_a_panic() {
+        for sql in [
+            row_sql("NULL", "'x'", "1"),    // NULL where text is required
+            row_sql("7", "'x'", "1"),       // an integer where text is required
+            row_sql("'a'", "'x'", "'1'"),   // text where an integer is required
+            row_sql("'a'", "'x'", "1.5"),   // a REAL
+            row_sql("X'C328'", "'x'", "1"), // a BLOB
+            row_sql("CAST(X'C328' AS TEXT)", "'x'", "1"), // text that is not UTF-8
+        ] {
+            let b = batch_of(&sql);
+            let e = b.payee(0).unwrap_err().to_string();
+            assert!(e.contains("the store is damaged"), "{sql}: {e}");
+        }
+    }
 }

@@ -57,6 +57,9 @@ fn write(
     ready: oneshot::Sender<()>,
     spent: Spent,
 ) -> Result<(), StoreError> {
+    // A re-sync replaces the year's rows in place, in arrival order: a random read per row on a
+    // cold page cache without this.
+    crate::prefetch::warm(path);
     let mut conn = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,

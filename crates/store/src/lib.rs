@@ -33,6 +33,7 @@ pub mod outbox;
 pub mod overrides;
 pub mod payouts;
 mod pg_copy;
+mod prefetch;
 mod reads;
 pub use reads::YearQuery;
 pub mod records;
