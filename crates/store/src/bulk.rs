@@ -3,10 +3,11 @@
 //!
 //! sqlx-sqlite hands every row from its worker thread to the caller over a channel (a wake-up
 //! and a copy of every value per row); walking 1,000,000 payees that way spent more time in the
-//! hand-off than in SQLite. Here one thread steps the statement and builds the rows and sends them
-//! [`BATCH`] at a time over a bounded channel, so the caller judges one batch while the next is
-//! read; the caller decrypts (the secrets cross the channel sealed, and the reader, the slower
-//! end, has less to do). The statement is the same SQL the sqlx path runs and sees one consistent
+//! hand-off than in SQLite. Here one thread steps the statement, copies the values of [`BATCH`]
+//! rows into one buffer ([`RawBatch`]) and sends it over a bounded channel, so the caller judges
+//! one batch while the next is read; the caller builds the strings and decrypts (the secrets
+//! cross the channel sealed, and the reader, the slower end, has less to do). Before the walk
+//! the store file is read ahead ([`crate::prefetch`]): token order is not storage order. The statement is the same SQL the sqlx path runs and sees one consistent
 //! snapshot (one statement, one read transaction in WAL mode). When the caller drops the stream,
 //! the next send fails and the thread finishes its statement and closes its connection.
 
