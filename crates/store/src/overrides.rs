@@ -1,5 +1,5 @@
 //! Per-payee, per-tax-year decisions a user recorded (`masspay-tax payees override`): the form
-//! decision (a [`masspay_tax_rules::decision::FormOverride`] name), where the services were
+//! decision (a `masspay_tax_rules::decision::FormOverride` name), where the services were
 //! performed, the US-source share and the 1042-S income codes. Stored as text; the CLI checks
 //! every value before it is written and again when it is read.
 
