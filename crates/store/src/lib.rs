@@ -50,6 +50,7 @@ use sqlx::AnyPool;
 use std::fmt;
 
 pub use lease::{Lease, LeaseHolder, LeaseInfo, LeaseKeeper};
+pub use open::SQLITE_PAGE_SIZE;
 pub use origin::Origin;
 pub use records::{
     BalanceRecord, Finding, PayeeRecord, SnapshotCounts, SnapshotSummary, StoredPayee, SyncRun,

@@ -22,6 +22,15 @@ pub const BULK_READS_ENV: &str = "MASSPAY_TAX_BULK_READS";
 /// through sqlx (the portable path, for comparing the two).
 pub const BULK_WRITES_ENV: &str = "MASSPAY_TAX_BULK_WRITES";
 
+/// The page size of a new SQLite store (SQLite's default is 4096). A year's sync writes every
+/// page through the WAL and copies it into the file at the checkpoint, one `pwrite`/`pread` per
+/// page: at 1,000,000 payees 16 KiB pages took the sync from 15.2-16.3 s to 12.0-12.7 s (system
+/// time 5.4 s -> 3.0 s), and a report 0.6 s longer (its rows are read in token order, which is not
+/// storage order, and each miss reads a whole page). 8 KiB gained nothing; 64 KiB lost on every
+/// command. A store that exists keeps its page size: SQLite changes it only by rewriting the file
+/// outside WAL mode, which this tool never does on its own.
+pub const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
+
 /// How long a SQLite statement waits for another connection's write before "database is
 /// locked" (readers never wait in WAL mode; writers wait for a running snapshot to commit).
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -154,6 +163,13 @@ impl Store {
         if backend == Backend::Sqlite {
             opts = opts.after_connect(|conn, _| {
                 Box::pin(async move {
+                    // Takes effect only on a file no page has been written to yet (before
+                    // `journal_mode = WAL` below writes its header); a no-op on any other.
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA page_size = {SQLITE_PAGE_SIZE}"
+                    )))
+                    .execute(&mut *conn)
+                    .await?;
                     sqlx::query("PRAGMA synchronous = NORMAL")
                         .execute(&mut *conn)
                         .await?;

@@ -232,6 +232,67 @@ fn the_sqlite_files_and_the_key_file_are_owner_only() {
     );
 }
 
+/// `PRAGMA page_size` and `journal_mode` of a SQLite file, read on a connection of its own.
+fn page_size_and_journal(path: &std::path::Path) -> (u32, String) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let size = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    let mode = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    (size, mode)
+}
+
+#[test]
+fn a_new_sqlite_store_gets_large_pages_and_an_existing_one_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.db");
+    let old = dir.path().join("old.db");
+    // A store written before the page size was set: SQLite's default pages, WAL mode, a year.
+    {
+        let conn = rusqlite::Connection::open(&old).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE kept (x); INSERT INTO kept VALUES (1);",
+        )
+        .unwrap();
+    }
+    assert_eq!(page_size_and_journal(&old).0, 4096);
+    rt().block_on(async {
+        for path in [&fresh, &old] {
+            let store = Store::open(&format!("sqlite://{}", path.display()), &key())
+                .await
+                .unwrap();
+            write_year(
+                &store,
+                2025,
+                "s",
+                None,
+                vec![
+                    (payee("usr_a", "50"), balance("700.00")),
+                    (payee("usr_b", "51"), balance("10.00")),
+                ],
+            )
+            .await
+            .unwrap();
+            let rows = dump(&store, 2025).await;
+            assert_eq!(rows.len(), 2, "{}", path.display());
+            assert!(rows[0].starts_with("usr_a|"), "{rows:?}");
+            store.close().await;
+        }
+    });
+    assert_eq!(
+        page_size_and_journal(&fresh),
+        (masspay_tax_store::SQLITE_PAGE_SIZE, "wal".to_string())
+    );
+    assert_eq!(page_size_and_journal(&old), (4096, "wal".to_string()));
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    let kept: i64 = conn
+        .query_row("SELECT x FROM kept", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 1, "the existing file's data is untouched");
+}
+
 #[test]
 fn leases_are_exclusive_expire_and_can_be_taken_after_expiry() {
     rt().block_on(each_backend(|db| async move {
