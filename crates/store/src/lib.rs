@@ -49,6 +49,7 @@ pub mod ytd;
 use sqlx::AnyPool;
 use std::fmt;
 
+pub use bulk_write::RUN_ROWS as SQLITE_RUN_ROWS;
 pub use lease::{Lease, LeaseHolder, LeaseInfo, LeaseKeeper};
 pub use open::SQLITE_PAGE_SIZE;
 pub use origin::Origin;

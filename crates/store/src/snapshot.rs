@@ -21,7 +21,7 @@ pub(crate) const BAL_COLS: &str = "tax_year, user_token, balance, amount, amount
 const BAL_NCOLS: usize = 26;
 /// Rows per multi-row INSERT (26 binds each: 13,000 binds stay far below SQLite's 32,766 and
 /// Postgres's 65,535).
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 pub(crate) const UPSERT_TAIL: &str = " ON CONFLICT (user_token) DO UPDATE SET email = excluded.email, \
     updated_run_id = excluded.updated_run_id";
 

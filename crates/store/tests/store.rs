@@ -5,6 +5,7 @@
 mod common;
 
 use common::{TestDb, balance, dump, key, payee, rt, write_year};
+use masspay_tax_store::SQLITE_RUN_ROWS;
 use masspay_tax_store::lease::SYNC_LEASE;
 use masspay_tax_store::{
     KeySource, LeaseHolder, Origin, Store, StoreError, Vault, VaultError, redact_db_url,
@@ -291,6 +292,66 @@ fn a_new_sqlite_store_gets_large_pages_and_an_existing_one_keeps_its_own() {
         .query_row("SELECT x FROM kept", [], |r| r.get(0))
         .unwrap();
     assert_eq!(kept, 1, "the existing file's data is untouched");
+}
+
+/// Issue 10: the SQLite bulk writer stores a year as runs of rows sorted by token (so a walk in
+/// token order reads each page about once), and what it stores is what the portable path
+/// stores. (A token sent twice never reaches a writer: the sync keeps the first.)
+#[test]
+fn the_bulk_writer_stores_a_year_as_sorted_runs_of_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = SQLITE_RUN_ROWS * 5 / 2;
+    // Arrival order is scrambled (a step coprime to n), as MassPay's is.
+    let rows: Vec<(String, String)> = (0..n)
+        .map(|i| (format!("usr_{:06}", (i * 7919) % n), "10.00".to_string()))
+        .collect();
+    let records = || {
+        rows.iter()
+            .map(|(t, a)| (payee(t, "7"), balance(a)))
+            .collect::<Vec<_>>()
+    };
+    let bulk_path = dir.path().join("bulk.db");
+    let portable_path = dir.path().join("portable.db");
+    rt().block_on(async {
+        let mut dumps = Vec::new();
+        for (path, on) in [(&bulk_path, true), (&portable_path, false)] {
+            let store = Store::open(&format!("sqlite://{}", path.display()), &key())
+                .await
+                .unwrap()
+                .with_bulk_io(on);
+            write_year(&store, 2025, "s", None, records())
+                .await
+                .unwrap();
+            dumps.push(dump(&store, 2025).await);
+            store.close().await;
+        }
+        assert_eq!(dumps[0].len(), n);
+        assert_eq!(
+            dumps[0], dumps[1],
+            "the bulk writer stores what the portable one does"
+        );
+    });
+    // In storage order the tokens rise within each run: a handful of runs, each at least
+    // SQLITE_RUN_ROWS long but the last, where arrival order falls back every other row.
+    let conn = rusqlite::Connection::open(&bulk_path).unwrap();
+    let mut q = conn
+        .prepare("SELECT user_token FROM annual_balances ORDER BY rowid")
+        .unwrap();
+    let stored: Vec<String> = q
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut runs = vec![1usize];
+    for w in stored.windows(2) {
+        if w[1] < w[0] {
+            runs.push(1);
+        } else {
+            *runs.last_mut().unwrap() += 1;
+        }
+    }
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert!(runs[..2].iter().all(|&r| r >= SQLITE_RUN_ROWS), "{runs:?}");
 }
 
 #[test]
