@@ -1,7 +1,7 @@
 //! SQLite bulk snapshot writes: the year's new snapshot written by a thread of its own, through
 //! rusqlite on its own connection to the store file, in one transaction, with prepared
 //! single-row statements (no statement journal: each writes one row) straight into
-//! `annual_balances` and `findings`; `payees` follows from the year's rows in one sorted
+//! `annual_balances` (a [`RUN_ROWS`] run at a time, sorted by token) and `findings`; `payees` follows from the year's rows in one sorted
 //! statement at commit ([`payees_from_year`]). The caller decodes and encrypts rows ([`crate::snapshot::YearRow`]) and sends them
 //! in batches over a bounded channel, so decoding and writing run on two cores.
 //!
