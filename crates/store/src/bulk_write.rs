@@ -149,7 +149,8 @@ fn write(
     Ok(())
 }
 
-/// Rows the writer gathers and inserts sorted by token ([`Run`]).
+/// Rows the SQLite bulk writer gathers, sorts by user token and inserts in that order: a year it
+/// writes is stored as sorted runs of this many rows, which a walk in token order reads forward.
 pub const RUN_ROWS: usize = 8 * 1024;
 /// Batches the channel holds: a run's worth and [`AHEAD`] more, so the caller decodes the next
 /// run while this one is inserted (with only [`AHEAD`], each waited for the other).
