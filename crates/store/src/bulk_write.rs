@@ -14,7 +14,7 @@
 use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Spent, Worker, spent_channel};
 use crate::origin::Origin;
 use crate::records::{SnapshotCounts, SnapshotSummary};
-use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
+use crate::snapshot::{BAL_COLS, Cell, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
 use crate::{StoreError, now};
 use rusqlite::params;
 use std::path::PathBuf;
@@ -28,6 +28,17 @@ const CACHE_KIB: i64 = 40 * 1024;
 const MERGE_CACHE_KIB: i64 = 8 * 1024;
 /// Helper threads SQLite's sorter may use at commit (the machine this is tuned on has 2 cores).
 const SORT_THREADS: u32 = 1;
+
+impl rusqlite::ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match *self {
+            Cell::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
+            Cell::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Cell::Text(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
 
 pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e.to_string())
@@ -186,38 +197,10 @@ impl Run {
         }
         let row = |&(b, i): &(u32, u32)| &self.batches[b as usize][i as usize];
         // SQLite's BINARY collation (the key's) compares bytes, as `str`'s `Ord` does.
-        order.sort_by(|x, y| row(x).user_token.cmp(&row(y).user_token));
+        order.sort_by(|x, y| row(x).user_token().cmp(row(y).user_token()));
         for at in &order {
-            let r = row(at);
-            bal.execute(params![
-                year,
-                r.user_token,
-                r.balance,
-                r.amount,
-                r.amount_cents,
-                r.form,
-                r.business,
-                r.residency,
-                run_id,
-                r.first_name,
-                r.middle_name,
-                r.last_name,
-                r.business_name,
-                r.email,
-                r.mobile_number,
-                r.address1,
-                r.address2,
-                r.city,
-                r.state_province,
-                r.postal_code,
-                r.postal_code_repaired,
-                r.country,
-                r.date_of_birth_enc,
-                r.tin_enc,
-                r.tin_hash,
-                r.tin_last4,
-            ])
-            .map_err(sqlite_error)?;
+            bal.execute(rusqlite::params_from_iter(row(at).cells(year, run_id)))
+                .map_err(sqlite_error)?;
         }
         let written = order.len() as i64;
         self.rows = 0;

@@ -13,7 +13,7 @@
 use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Spent, Worker, spent_channel};
 use crate::origin::Origin;
 use crate::records::{Finding, SnapshotCounts, SnapshotSummary};
-use crate::snapshot::{BAL_COLS, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
+use crate::snapshot::{BAL_COLS, Cell, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
 use crate::{StoreError, now};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -45,49 +45,14 @@ fn push_int(out: &mut String, v: i64) {
 
 /// One `annual_balances` line ([`BAL_COLS`] order).
 fn push_row(out: &mut String, year: i64, run_id: i64, r: &YearRow) {
-    let t = |out: &mut String, v: &str| {
-        push_text(out, Some(v));
-        out.push('\t');
-    };
-    push_int(out, year);
-    out.push('\t');
-    t(out, &r.user_token);
-    t(out, &r.balance);
-    t(out, &r.amount);
-    push_int(out, r.amount_cents);
-    out.push('\t');
-    t(out, &r.form);
-    push_int(out, r.business);
-    out.push('\t');
-    t(out, &r.residency);
-    push_int(out, run_id);
-    out.push('\t');
-    for v in [
-        &r.first_name,
-        &r.middle_name,
-        &r.last_name,
-        &r.business_name,
-        &r.email,
-        &r.mobile_number,
-        &r.address1,
-        &r.address2,
-        &r.city,
-        &r.state_province,
-        &r.postal_code,
-    ] {
-        t(out, v);
-    }
-    push_int(out, r.postal_code_repaired);
-    out.push('\t');
-    t(out, &r.country);
-    for (i, v) in [&r.date_of_birth_enc, &r.tin_enc, &r.tin_hash, &r.tin_last4]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, cell) in r.cells(year, run_id).into_iter().enumerate() {
         if i > 0 {
             out.push('\t');
         }
-        push_text(out, v.as_deref());
+        match cell {
+            Cell::Int(v) => push_int(out, v),
+            Cell::Text(v) => push_text(out, v),
+        }
     }
     out.push('\n');
 }
