@@ -20,10 +20,18 @@ use rusqlite::params;
 use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 
-/// SQLite page cache (KiB) of the writing connection: most of the primary key's pages stay in
-/// memory (each [`Run`] walks it in token order; 64 MiB, from before runs, was no faster at
-/// 1,000,000 payees and held 20 MB more at the peak).
-const CACHE_KIB: i64 = 40 * 1024;
+/// The writing connection's page cache (KiB) beyond the year's primary key (see [`CacheSize`]):
+/// the table's and the other indexes' pages a run writes.
+const CACHE_FLOOR_KIB: i64 = 16 * 1024;
+/// The most the writing connection's page cache grows to (KiB): past some 4,000,000 payees a
+/// year's primary key no longer fits and each run reads part of it again.
+const CACHE_CEILING_KIB: i64 = 256 * 1024;
+/// Bytes a primary-key entry of `annual_balances` takes beside its token: the tax year, the
+/// rowid, record and cell headers and the pages' free space (measured: 57.4 bytes an entry for
+/// 40-byte tokens, at 1,000,000 payees).
+const KEY_ENTRY_BYTES: usize = 18;
+/// The token length assumed for the year's stored rows until a run has been written.
+const ASSUMED_TOKEN_BYTES: usize = 40;
 /// The page cache (KiB) while `payees` is merged: SQLite's sorter may hold this much too.
 const MERGE_CACHE_KIB: i64 = 8 * 1024;
 /// Helper threads SQLite's sorter may use at commit (the machine this is tuned on has 2 cores).
@@ -79,14 +87,13 @@ fn write(
     .map_err(sqlite_error)?;
     conn.busy_timeout(crate::open::SQLITE_BUSY_TIMEOUT)
         .map_err(sqlite_error)?;
-    conn.execute_batch(&format!(
-        "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{CACHE_KIB};"
-    ))
-    .map_err(sqlite_error)?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL;")
+        .map_err(sqlite_error)?;
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
     let year = i64::from(tax_year);
+    let mut cache = CacheSize::new(&tx, year)?;
     tx.execute("DELETE FROM findings WHERE tax_year = ?1", [year])
         .map_err(sqlite_error)?;
     let cols: Vec<&str> = BAL_COLS.split(',').map(str::trim).collect();
@@ -137,11 +144,13 @@ fn write(
                 run.rows += rows.len();
                 run.batches.push(rows);
                 if run.rows >= RUN_ROWS {
-                    written += run.insert(&mut bal, year, run_id, &spent)?;
+                    let (n, token_bytes) = run.insert(&mut bal, year, run_id, &spent)?;
+                    written += n;
+                    cache.after_run(&tx, written, token_bytes)?;
                 }
             }
             Msg::Commit(f) => {
-                let last = run.insert(&mut bal, year, run_id, &spent);
+                let last = run.insert(&mut bal, year, run_id, &spent).map(|(n, _)| n);
                 drop((bal, finding));
                 let Finish {
                     origin,
@@ -182,14 +191,14 @@ struct Run {
 
 impl Run {
     /// Inserts the gathered rows in token order and hands their batches back to be freed;
-    /// returns how many rows were written.
+    /// returns how many rows were written and the bytes of their tokens.
     fn insert(
         &mut self,
         bal: &mut rusqlite::Statement<'_>,
         year: i64,
         run_id: i64,
         spent: &Spent,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(i64, usize), StoreError> {
         let mut order: Vec<(u32, u32)> = Vec::with_capacity(self.rows);
         for (b, rows) in self.batches.iter().enumerate() {
             // Batches and rows are far below u32::MAX (RUN_ROWS plus one batch at most).
@@ -198,8 +207,11 @@ impl Run {
         let row = |&(b, i): &(u32, u32)| &self.batches[b as usize][i as usize];
         // SQLite's BINARY collation (the key's) compares bytes, as `str`'s `Ord` does.
         order.sort_by(|x, y| row(x).user_token().cmp(row(y).user_token()));
+        let mut token_bytes = 0;
         for at in &order {
-            bal.execute(rusqlite::params_from_iter(row(at).cells(year, run_id)))
+            let r = row(at);
+            token_bytes += r.user_token().len();
+            bal.execute(rusqlite::params_from_iter(r.cells(year, run_id)))
                 .map_err(sqlite_error)?;
         }
         let written = order.len() as i64;
@@ -208,7 +220,85 @@ impl Run {
             // Freed by the caller (a closed handle: dropped here).
             let _ = spent.send(rows);
         }
-        Ok(written)
+        Ok((written, token_bytes))
+    }
+}
+
+/// The writing connection's page cache, sized to keep the year's part of the primary key in
+/// memory: every [`Run`] walks all of it (its tokens are spread over the whole key), so a key
+/// larger than the cache was read again, and a new year's written again, on every run. The
+/// cache is [`CACHE_FLOOR_KIB`] plus the key's estimated size (the year's rows already stored,
+/// or those written, whichever are more), grown as runs are written, at most
+/// [`CACHE_CEILING_KIB`]: 72 MiB at 1,000,000 payees, 22 MiB at 100,000.
+///
+/// When the run replaces rows already stored (a re-sync), its dirty pages are written out after
+/// it ([`rusqlite::Connection::cache_flush`]): SQLite recycles clean pages before it spills
+/// dirty ones, and the key's pages are clean there (a replaced row keeps its entry), so the
+/// run's dirty table pages pushed the key out of any cache. A new year's key pages are dirty
+/// themselves and are not flushed: flushing wrote all of them after every run.
+struct CacheSize {
+    /// The year's rows stored before this snapshot.
+    stored: i64,
+    token_bytes: usize,
+    set_kib: i64,
+}
+
+impl CacheSize {
+    fn new(tx: &rusqlite::Transaction<'_>, year: i64) -> Result<Self, StoreError> {
+        let stored: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM annual_balances INDEXED BY annual_balances_form \
+                 WHERE tax_year = ?1",
+                [year],
+                |r| r.get(0),
+            )
+            .map_err(sqlite_error)?;
+        let mut cache = CacheSize {
+            stored,
+            token_bytes: 0,
+            set_kib: 0,
+        };
+        cache.resize(tx, 0)?;
+        Ok(cache)
+    }
+
+    /// The cache (KiB) for a year of `written` rows written so far.
+    fn kib(&self, written: i64) -> i64 {
+        let entries = usize::try_from(self.stored.max(written)).unwrap_or(0);
+        let token = match written {
+            0 => ASSUMED_TOKEN_BYTES,
+            n => self.token_bytes / usize::try_from(n).unwrap_or(1).max(1),
+        };
+        let key_kib = entries.saturating_mul(token + KEY_ENTRY_BYTES) / 1024;
+        CACHE_FLOOR_KIB
+            .saturating_add(i64::try_from(key_kib).unwrap_or(i64::MAX))
+            .min(CACHE_CEILING_KIB)
+    }
+
+    fn resize(&mut self, tx: &rusqlite::Transaction<'_>, written: i64) -> Result<(), StoreError> {
+        let kib = self.kib(written);
+        // In steps of a MiB or more (a pragma per run otherwise).
+        if kib >= self.set_kib + 1024 || self.set_kib == 0 {
+            tx.execute_batch(&format!("PRAGMA cache_size = -{kib};"))
+                .map_err(sqlite_error)?;
+            self.set_kib = kib;
+        }
+        Ok(())
+    }
+
+    /// After a run: `written` rows in all, the run's tokens `token_bytes` long.
+    fn after_run(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        written: i64,
+        token_bytes: usize,
+    ) -> Result<(), StoreError> {
+        self.token_bytes += token_bytes;
+        // Mostly replacing stored rows: write the run's pages out (see above).
+        if self.stored.saturating_mul(2) >= written {
+            tx.cache_flush().map_err(sqlite_error)?;
+        }
+        self.resize(tx, written)
     }
 }
 

@@ -194,7 +194,10 @@ impl YearRow {
         ];
         let nullable = [&date_of_birth_enc, &tin_enc, &tin_hash, &tin_last4].map(Option::as_deref);
         let len = texts.iter().map(|t| t.len()).sum::<usize>()
-            + nullable.iter().map(|t| t.map_or(0, str::len)).sum::<usize>();
+            + nullable
+                .iter()
+                .map(|t| t.map_or(0, str::len))
+                .sum::<usize>();
         if u32::try_from(len).is_err() {
             return Err(StoreError::Corrupt(format!(
                 "payee row {} is {len} bytes long, more than a row may hold",
