@@ -427,3 +427,35 @@ fn finish(
     .map_err(sqlite_error)?;
     tx.commit().map_err(sqlite_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(stored: i64) -> CacheSize {
+        CacheSize {
+            stored,
+            token_bytes: 0,
+            set_kib: 0,
+        }
+    }
+
+    /// The cache holds the year's key: the floor, plus 58 bytes an entry for 40-byte tokens.
+    #[test]
+    fn the_write_cache_grows_with_the_year_to_a_ceiling() {
+        assert_eq!(cache(0).kib(0), CACHE_FLOOR_KIB);
+        let mib = |kib: i64| kib / 1024;
+        assert_eq!(mib(cache(1_000_000).kib(0)), 16 + 55);
+        assert_eq!(mib(cache(100_000).kib(0)), 16 + 5);
+        assert_eq!(cache(20_000_000).kib(0), CACHE_CEILING_KIB);
+        assert_eq!(cache(i64::MAX).kib(i64::MAX), CACHE_CEILING_KIB);
+        // A new year: sized by the rows written and their tokens' real length.
+        let mut new = cache(0);
+        new.token_bytes = 1_000_000 * 20;
+        assert_eq!(mib(new.kib(1_000_000)), 16 + 36);
+        // A re-sync: the stored rows count until more are written.
+        let mut re = cache(1_000_000);
+        re.token_bytes = 10 * 40;
+        assert_eq!(re.kib(10), cache(1_000_000).kib(0));
+    }
+}

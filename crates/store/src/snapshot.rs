@@ -697,6 +697,98 @@ mod tests {
         );
     }
 
+    fn record(tin: Option<&str>, dob: &str) -> (PayeeRecord, BalanceRecord) {
+        let payee = PayeeRecord {
+            user_token: "usr_ä1".into(),
+            first_name: "Zoë".into(),
+            middle_name: String::new(),
+            last_name: "O'Brien".into(),
+            business_name: "=cmd|x".into(),
+            email: "z@example.test".into(),
+            mobile_number: String::new(),
+            address1: "1 Main St".into(),
+            address2: "Apt\t2".into(),
+            city: "Zürich".into(),
+            state_province: "ZH".into(),
+            postal_code: "8001".into(),
+            postal_code_repaired: true,
+            country: "CHE".into(),
+            date_of_birth: dob.into(),
+            tin_raw: tin.map(str::to_string),
+        };
+        let balance = BalanceRecord {
+            balance: "600.005".parse().unwrap(),
+            amount: "600.01".parse().unwrap(),
+            amount_cents: 60001,
+            form: "1042-S".into(),
+            business: true,
+            residency: "foreign".into(),
+        };
+        (payee, balance)
+    }
+
+    /// The packed row gives back every value in BAL_COLS order, NULL where a secret is absent.
+    #[test]
+    fn a_packed_row_keeps_every_value_in_column_order() {
+        let vault = Vault::from_master([7; 32]);
+        let (p, b) = record(Some("123-45-6789"), "1990-01-31");
+        let row = YearRow::new(&vault, p, b).unwrap();
+        let cells = row.cells(2026, 42);
+        let text = |i: usize| match cells[i] {
+            Cell::Text(v) => v,
+            Cell::Int(_) => panic!("column {i} is an integer"),
+        };
+        let cols: Vec<&str> = BAL_COLS.split(',').map(str::trim).collect();
+        let at = |name: &str| cols.iter().position(|c| *c == name).unwrap();
+        assert_eq!(cells[at("tax_year")], Cell::Int(2026));
+        assert_eq!(cells[at("sync_run_id")], Cell::Int(42));
+        assert_eq!(cells[at("amount_cents")], Cell::Int(60001));
+        assert_eq!(cells[at("business")], Cell::Int(1));
+        assert_eq!(cells[at("postal_code_repaired")], Cell::Int(1));
+        for (name, want) in [
+            ("user_token", "usr_ä1"),
+            ("balance", "600.005"),
+            ("amount", "600.01"),
+            ("form", "1042-S"),
+            ("residency", "foreign"),
+            ("first_name", "Zoë"),
+            ("middle_name", ""),
+            ("last_name", "O'Brien"),
+            ("business_name", "=cmd|x"),
+            ("email", "z@example.test"),
+            ("mobile_number", ""),
+            ("address1", "1 Main St"),
+            ("address2", "Apt\t2"),
+            ("city", "Zürich"),
+            ("state_province", "ZH"),
+            ("postal_code", "8001"),
+            ("country", "CHE"),
+            ("tin_last4", "6789"),
+        ] {
+            assert_eq!(text(at(name)), Some(want), "{name}");
+        }
+        assert_eq!(row.user_token(), "usr_ä1");
+        let tin = text(at("tin_enc")).unwrap();
+        assert_eq!(vault.decrypt("usr_ä1", tin).unwrap(), "123-45-6789");
+        assert_eq!(
+            text(at("tin_hash")),
+            Some(vault.tin_hash("123456789").as_str())
+        );
+        let dob = text(at("date_of_birth_enc")).unwrap();
+        assert_eq!(
+            vault.decrypt_field("usr_ä1", DOB_FIELD, dob).unwrap(),
+            "1990-01-31"
+        );
+        // No TIN and no date of birth: the four secret columns are NULL, not "".
+        let (p, b) = record(None, " ");
+        let row = YearRow::new(&vault, p, b).unwrap();
+        let cells = row.cells(2026, 42);
+        for name in ["date_of_birth_enc", "tin_enc", "tin_hash", "tin_last4"] {
+            assert_eq!(cells[at(name)], Cell::Text(None), "{name}");
+        }
+        assert_eq!(cells[at("country")], Cell::Text(Some("CHE")));
+    }
+
     #[test]
     fn column_counts() {
         assert_eq!(BAL_COLS.split(',').count(), BAL_NCOLS);

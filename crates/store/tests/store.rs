@@ -294,6 +294,28 @@ fn a_new_sqlite_store_gets_large_pages_and_an_existing_one_keeps_its_own() {
     assert_eq!(kept, 1, "the existing file's data is untouched");
 }
 
+/// How many rows each rising run of tokens holds, in storage (rowid) order.
+fn storage_runs(path: &std::path::Path) -> Vec<usize> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut q = conn
+        .prepare("SELECT user_token FROM annual_balances ORDER BY rowid")
+        .unwrap();
+    let stored: Vec<String> = q
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut runs = vec![1usize];
+    for w in stored.windows(2) {
+        if w[1] < w[0] {
+            runs.push(1);
+        } else {
+            *runs.last_mut().unwrap() += 1;
+        }
+    }
+    runs
+}
+
 /// Issue 10: the SQLite bulk writer stores a year as runs of rows sorted by token (so a walk in
 /// token order reads each page about once), and what it stores is what the portable path
 /// stores. (A token sent twice never reaches a writer: the sync keeps the first.)
@@ -330,28 +352,43 @@ fn the_bulk_writer_stores_a_year_as_sorted_runs_of_the_same_rows() {
             dumps[0], dumps[1],
             "the bulk writer stores what the portable one does"
         );
-    });
-    // In storage order the tokens rise within each run: a handful of runs, each at least
-    // SQLITE_RUN_ROWS long but the last, where arrival order falls back every other row.
-    let conn = rusqlite::Connection::open(&bulk_path).unwrap();
-    let mut q = conn
-        .prepare("SELECT user_token FROM annual_balances ORDER BY rowid")
-        .unwrap();
-    let stored: Vec<String> = q
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut runs = vec![1usize];
-    for w in stored.windows(2) {
-        if w[1] < w[0] {
-            runs.push(1);
-        } else {
-            *runs.last_mut().unwrap() += 1;
+        // In storage order the tokens rise within each run: a handful of runs, each at least
+        // SQLITE_RUN_ROWS long but the last, where arrival order falls back every other row.
+        let runs = storage_runs(&bulk_path);
+        assert_eq!(runs.len(), 3, "{runs:?}");
+        assert!(runs[..2].iter().all(|&r| r >= SQLITE_RUN_ROWS), "{runs:?}");
+        // A re-sync of more than two runs (the bulk writer flushes each run and resizes its
+        // cache to the stored year): a tenth of the payees gone, a tenth new, the rest with
+        // new amounts and details, the same rows on both paths.
+        let resync = || {
+            rows.iter()
+                .enumerate()
+                .filter(|(i, _)| i % 10 != 3)
+                .map(|(i, (t, _))| (payee(t, "8"), balance(&format!("{}.25", 500 + i % 300))))
+                .chain((0..n / 10).map(|i| (payee(&format!("new_{i:06}"), "9"), balance("700.00"))))
+                .collect::<Vec<_>>()
+        };
+        let mut again = Vec::new();
+        for (path, on) in [(&bulk_path, true), (&portable_path, false)] {
+            let store = Store::open(&format!("sqlite://{}", path.display()), &key())
+                .await
+                .unwrap()
+                .with_bulk_io(on);
+            write_year(&store, 2025, "s", None, resync()).await.unwrap();
+            again.push(dump(&store, 2025).await);
+            store.close().await;
         }
-    }
-    assert_eq!(runs.len(), 3, "{runs:?}");
-    assert!(runs[..2].iter().all(|&r| r >= SQLITE_RUN_ROWS), "{runs:?}");
+        let expected = (0..n).filter(|i| i % 10 != 3).count() + n / 10;
+        assert_eq!(again[0].len(), expected);
+        assert_eq!(
+            again[0], again[1],
+            "a re-sync stores the same rows on both paths"
+        );
+        assert!(
+            again[0].iter().all(|r| !r.contains("First7")),
+            "every kept payee replaced"
+        );
+    });
 }
 
 #[test]
