@@ -245,14 +245,7 @@ struct CacheSize {
 
 impl CacheSize {
     fn new(tx: &rusqlite::Transaction<'_>, year: i64) -> Result<Self, StoreError> {
-        let stored: i64 = tx
-            .query_row(
-                "SELECT count(*) FROM annual_balances INDEXED BY annual_balances_form \
-                 WHERE tax_year = ?1",
-                [year],
-                |r| r.get(0),
-            )
-            .map_err(sqlite_error)?;
+        let stored = rows_in_year(tx, year)?;
         let mut cache = CacheSize {
             stored,
             token_bytes: 0,
@@ -302,6 +295,17 @@ impl CacheSize {
     }
 }
 
+/// The year's rows in `annual_balances`, counted from the `(tax_year, form)` index (no table scan).
+fn rows_in_year(tx: &rusqlite::Transaction<'_>, year: i64) -> Result<i64, StoreError> {
+    tx.query_row(
+        "SELECT count(*) FROM annual_balances INDEXED BY annual_balances_form \
+         WHERE tax_year = ?1",
+        [year],
+        |r| r.get(0),
+    )
+    .map_err(sqlite_error)
+}
+
 /// Deletes the year's rows this run did not write (payees gone from the response since the last
 /// sync). When the year holds exactly the rows written (the usual re-sync, and every first sync)
 /// there are none, and the count, read from the `(tax_year, form)` index, spares the table scan.
@@ -311,14 +315,7 @@ fn drop_stale(
     run_id: i64,
     written: i64,
 ) -> Result<(), StoreError> {
-    let in_year: i64 = tx
-        .query_row(
-            "SELECT count(*) FROM annual_balances INDEXED BY annual_balances_form \
-             WHERE tax_year = ?1",
-            [year],
-            |r| r.get(0),
-        )
-        .map_err(sqlite_error)?;
+    let in_year = rows_in_year(tx, year)?;
     if in_year != written {
         // In storage order (a table scan): each page is visited once, not at random.
         tx.execute(
