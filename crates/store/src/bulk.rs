@@ -17,9 +17,9 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
 
 /// Rows per hand-over.
-pub(crate) const BATCH: usize = 512;
+const BATCH: usize = 512;
 /// Batches read ahead of the caller.
-pub(crate) const AHEAD: usize = 4;
+const AHEAD: usize = 4;
 
 /// A parameter of the statement.
 #[derive(Debug, Clone)]
@@ -53,14 +53,11 @@ fn open(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
 const CACHE_KIB: i64 = 16 * 1024;
 
 /// Columns of [`crate::reads`]'s year SELECT.
-pub(crate) const COLS: usize = 25;
-/// The integer columns of the year SELECT (the others are text): `postal_code_repaired`,
-/// `tax_year`, `amount_cents`, `business` ([`RawBatch::payee`] reads them as integers).
-pub(crate) const INT_COLS: [usize; 4] = [12, 18, 21, 23];
+const COLS: usize = 25;
 
 /// One value of a row as the reader copied it: text as a span of [`RawBatch::bytes`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Cell {
+enum Cell {
     Text(usize, usize),
     Int(i64),
     Null,
@@ -72,20 +69,20 @@ pub(crate) enum Cell {
 /// one buffer and [`COLS`] cells per row. The caller builds the rows' strings (an allocation
 /// and a UTF-8 check each): the reader thread is the slower end of the walk, so it only copies.
 #[derive(Debug, Default)]
-pub(crate) struct RawBatch {
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) cells: Vec<Cell>,
+struct RawBatch {
+    bytes: Vec<u8>,
+    cells: Vec<Cell>,
 }
 
 impl RawBatch {
-    pub(crate) fn with_capacity(rows: usize) -> Self {
+    fn with_capacity(rows: usize) -> Self {
         RawBatch {
             bytes: Vec::with_capacity(rows * 512),
             cells: Vec::with_capacity(rows * COLS),
         }
     }
 
-    pub(crate) fn rows(&self) -> usize {
+    fn rows(&self) -> usize {
         self.cells.len() / COLS
     }
 
@@ -111,7 +108,7 @@ impl RawBatch {
     /// Row `row` as a stored payee, still encrypted (the column order of [`crate::reads`]'s
     /// year SELECT). A value of the wrong type, or text that is not UTF-8, is an error, as
     /// rusqlite's typed getters make it.
-    pub(crate) fn payee(&self, row: usize) -> Result<StoredPayee, StoreError> {
+    fn payee(&self, row: usize) -> Result<StoredPayee, StoreError> {
         let cells = &self.cells[row * COLS..(row + 1) * COLS];
         let bad = |i: usize, want: &str| {
             StoreError::Sqlite(format!(
@@ -129,7 +126,7 @@ impl RawBatch {
         };
         let text = |i: usize| opt_text(i)?.ok_or_else(|| bad(i, "text"));
         let int = |i: usize| match cells[i] {
-            Cell::Int(v) if INT_COLS.contains(&i) => Ok(v),
+            Cell::Int(v) => Ok(v),
             _ => Err(bad(i, "an integer")),
         };
         Ok(StoredPayee {
@@ -162,7 +159,7 @@ impl RawBatch {
     }
 }
 
-pub(crate) type Batch = Result<RawBatch, StoreError>;
+type Batch = Result<RawBatch, StoreError>;
 
 fn walk(
     path: &std::path::Path,
@@ -216,18 +213,10 @@ pub(crate) fn year_rows(
     if let Err(e) = spawned {
         return stream::once(async move { Err(StoreError::Db(sqlx::Error::Io(e))) }).boxed();
     }
-    payees_of(rx, vault)
-}
-
-/// The payees of the batches a reader (this SQLite walk, or [`crate::pg_read`]'s COPY) sends,
-/// in order: built into strings and decrypted here, by the caller, which has time to spare
-/// (the reader is the slower end): the secrets cross the channel still sealed.
-pub(crate) fn payees_of(
-    rx: tokio::sync::mpsc::Receiver<Batch>,
-    vault: Vault,
-) -> BoxStream<'static, Result<StoredPayee, StoreError>> {
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) })
         .flat_map(move |b| match b {
+            // Decrypted by the caller, which has time to spare (the reader thread is the
+            // slower end): the secrets cross the channel still sealed.
             Ok(rows) => {
                 let vault = vault.clone();
                 stream::iter((0..rows.rows()).map(move |i| {

@@ -16,8 +16,9 @@ use crate::records::{Finding, SnapshotCounts, SnapshotSummary};
 use crate::snapshot::{BAL_COLS, Cell, FINDING_COLS, RUN_COMPLETED_SQL, UPSERT_TAIL, YearRow};
 use crate::{StoreError, now};
 use sqlx::Connection;
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use std::fmt::Write as _;
+use std::str::FromStr;
 use tokio::sync::{mpsc, oneshot};
 
 /// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return
@@ -84,7 +85,8 @@ fn stopped() -> StoreError {
 /// Connects, then starts the writer task: it begins the transaction, deletes the year's rows
 /// and findings and starts the COPY; returns once that is done (or failed).
 pub(crate) async fn start(url: &str, tax_year: i32, run_id: i64) -> Result<BulkHandle, StoreError> {
-    let conn = PgConnection::connect_with(&crate::pg_read::bulk_options(url)?).await?;
+    let opts = PgConnectOptions::from_str(url)?;
+    let conn = PgConnection::connect_with(&opts).await?;
     let (tx, rx) = mpsc::channel::<Msg>(AHEAD);
     let (ready_tx, ready_rx) = oneshot::channel();
     let (spent, spent_rx) = spent_channel();

@@ -114,13 +114,10 @@ impl Store {
              b.balance, b.amount, b.amount_cents, b.form, b.business, b.residency \
              FROM annual_balances b WHERE b.tax_year = {mark}1{filter} {order}"
         );
-        if self.bulk_reads {
-            if let Some(path) = &self.sqlite_file {
-                return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
-            }
-            if let Some(url) = &self.pg_url {
-                return crate::pg_read::year_rows(url.clone(), sql, params, self.vault.clone());
-            }
+        if let Some(path) = &self.sqlite_file
+            && self.bulk_reads
+        {
+            return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
         }
         let vault = &self.vault;
         let mut q = sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql));

@@ -55,14 +55,15 @@ impl Store {
                                         WHERE tin_hash IN (SELECT tin_hash FROM shared))) \
              {order}"
         );
-        if self.bulk_reads {
-            let params = vec![crate::bulk::Param::Int(i64::from(tax_year))];
-            if let Some(path) = &self.sqlite_file {
-                return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
-            }
-            if let Some(url) = &self.pg_url {
-                return crate::pg_read::year_rows(url.clone(), sql, params, self.vault.clone());
-            }
+        if let Some(path) = &self.sqlite_file
+            && self.bulk_reads
+        {
+            return crate::bulk::year_rows(
+                path.clone(),
+                sql,
+                vec![crate::bulk::Param::Int(i64::from(tax_year))],
+                self.vault.clone(),
+            );
         }
         let vault = &self.vault;
         sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql))
