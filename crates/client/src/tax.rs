@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A postal code as MassPay sent it: 1.0.0 types it as a number (leading zeros lost), 0.1.4 as a
@@ -70,36 +71,77 @@ pub struct RowError {
     pub message: String,
 }
 
+/// A JSON string borrowed from the response where it has no escapes (most do not), owned
+/// where it had to be unescaped: one allocation per field (the trimmed copy) instead of two.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl Text<'_> {
+    /// The value without surrounding whitespace, as an owned string.
+    fn trimmed(self) -> String {
+        let t = self.0.trim();
+        if t.len() == self.0.len() {
+            self.0.into_owned()
+        } else {
+            t.to_owned()
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct RawRow<'a> {
-    #[serde(default)]
-    user_token: Option<String>,
-    #[serde(default)]
-    address1: Option<String>,
-    #[serde(default)]
-    address2: Option<String>,
-    #[serde(default)]
-    city: Option<String>,
-    #[serde(default)]
-    state_province: Option<String>,
+    #[serde(default, borrow)]
+    user_token: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    address1: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    address2: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    city: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    state_province: Option<Text<'a>>,
     #[serde(default, borrow)]
     postal_code: Option<&'a RawValue>,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    first_name: Option<String>,
-    #[serde(default)]
-    middle_name: Option<String>,
-    #[serde(default)]
-    last_name: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    mobile_number: Option<String>,
-    #[serde(default)]
-    business_name: Option<String>,
-    #[serde(default)]
-    date_of_birth: Option<String>,
+    #[serde(default, borrow)]
+    country: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    first_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    middle_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    last_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    email: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    mobile_number: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    business_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    date_of_birth: Option<Text<'a>>,
     #[serde(default, borrow)]
     balance: Option<&'a RawValue>,
     #[serde(default, borrow)]
@@ -142,15 +184,18 @@ fn scrub(msg: &str) -> String {
 }
 
 pub(crate) fn decode_row(index: usize, bytes: &[u8]) -> Result<TaxRow, RowError> {
-    let row: RawRow<'_> = serde_json::from_slice(bytes).map_err(|e| RowError {
+    // Valid UTF-8 is checked once for the element; `from_str` then checks no string again.
+    // (Invalid UTF-8 goes through `from_slice`, which says where it is.)
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<RawRow<'_>>(text),
+        Err(_) => serde_json::from_slice::<RawRow<'_>>(bytes),
+    };
+    let row: RawRow<'_> = parsed.map_err(|e| RowError {
         index,
         user_token: None,
         message: format!("not a payee object: {}", scrub(&e.to_string())),
     })?;
-    let token = row
-        .user_token
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
+    let token = row.user_token.map(Text::trimmed).filter(|t| !t.is_empty());
     let err = |message: String| RowError {
         index,
         user_token: token.clone(),
@@ -178,7 +223,7 @@ pub(crate) fn decode_row(index: usize, bytes: &[u8]) -> Result<TaxRow, RowError>
     let tax_id = scalar_text(row.tax_id)
         .map_err(|e| err(format!("tax_id: {e}")))?
         .map(|(s, _)| s);
-    let s = |v: Option<String>| v.map(|x| x.trim().to_string()).unwrap_or_default();
+    let s = |v: Option<Text<'_>>| v.map(Text::trimmed).unwrap_or_default();
     Ok(TaxRow {
         index,
         user_token,
@@ -343,5 +388,37 @@ mod tests {
         .unwrap_err();
         assert!(!e.message.contains("987654321"), "{}", e.message);
         assert!(decode_row(0, b"null").is_err());
+    }
+
+    #[test]
+    fn strings_borrowed_or_unescaped_are_trimmed_the_same() {
+        let r = decode_row(
+            0,
+            "{\"user_token\":\"  u1 \",\"balance\":1,\"first_name\":\"Jos\\u00e9\\t\",\
+             \"last_name\":\"O\\\"Brien\",\"city\":\" Zürich\",\"email\":\"\\n a@b.c \",\
+             \"address1\":\"\",\"address2\":null}"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(r.user_token, "u1");
+        assert_eq!(r.first_name, "José");
+        assert_eq!(r.last_name, "O\"Brien");
+        assert_eq!(r.city, "Zürich");
+        assert_eq!(r.email, "a@b.c");
+        assert_eq!((r.address1.as_str(), r.address2.as_str()), ("", ""));
+        // A blank token is a missing one, escaped or not.
+        let e = decode_row(1, br#"{"user_token":" \t ","balance":1}"#).unwrap_err();
+        assert!(e.message.contains("user_token is missing"), "{}", e.message);
+        // Invalid UTF-8 inside a string is a row problem, not a panic, and echoes nothing.
+        let e = decode_row(
+            2,
+            b"{\"user_token\":\"u\",\"balance\":1,\"city\":\"\xff\xfe\"}",
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("not a payee object"), "{}", e.message);
+        // A number where a string belongs is still refused, without its value.
+        let e = decode_row(3, br#"{"user_token":"u","balance":1,"city":4242}"#).unwrap_err();
+        assert!(e.message.contains("expected a string"), "{}", e.message);
+        assert!(!e.message.contains("4242"), "{}", e.message);
     }
 }
