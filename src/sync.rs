@@ -190,6 +190,11 @@ impl std::hash::Hasher for Prehashed {
 }
 
 type SeenTokens = HashSet<u128, std::hash::BuildHasherDefault<Prehashed>>;
+/// Body bytes per payee row assumed when the seen-token set is sized from `Content-Length`
+/// (below the smallest real rows, so the set is not outgrown).
+const SEEN_BYTES_PER_ROW: u64 = 256;
+/// The most entries reserved up front (a 36 MiB table); past it the set grows as it needs.
+const SEEN_MAX_RESERVE: usize = 1 << 20;
 
 enum Attempt {
     Done(SyncReport),
@@ -389,7 +394,14 @@ async fn attempt(
     let mut findings = Vec::new();
     let mut rejected = 0i64;
     let hasher = std::hash::RandomState::new();
-    let mut seen = SeenTokens::default();
+    // Sized once from the body's length (a payee's row is some 300-450 bytes; capped, so a
+    // wrong `Content-Length` costs nothing): no rehash while the year streams in, and no second
+    // table beside the first at the last growth.
+    let expect = pull
+        .content_length()
+        .map_or(0, |n| usize::try_from(n / SEEN_BYTES_PER_ROW).unwrap_or(0))
+        .min(SEEN_MAX_RESERVE);
+    let mut seen = SeenTokens::with_capacity_and_hasher(expect, Default::default());
     let mut rows = 0u64;
     let mut nfindings = 0usize;
     loop {
