@@ -33,6 +33,7 @@ pub mod outbox;
 pub mod overrides;
 pub mod payouts;
 mod pg_copy;
+mod pg_read;
 mod prefetch;
 mod reads;
 pub use reads::YearQuery;
@@ -142,7 +143,8 @@ pub struct Store {
     /// PostgreSQL: the URL, for the COPY writer's own connection (a secret: may hold a
     /// password; never printed).
     pg_url: Option<String>,
-    /// Walk years through [`bulk`] (SQLite files; on unless `MASSPAY_TAX_BULK_READS=0`).
+    /// Walk years through [`bulk`] (SQLite files) or [`pg_read`] (PostgreSQL); on unless
+    /// `MASSPAY_TAX_BULK_READS=0`.
     bulk_reads: bool,
     /// Write snapshots through [`bulk_write`] (SQLite files) or [`pg_copy`] (PostgreSQL); on
     /// unless `MASSPAY_TAX_BULK_WRITES=0`.
@@ -159,12 +161,12 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    /// Turns the bulk reads (SQLite files) and snapshot writes (SQLite files, PostgreSQL COPY)
-    /// on or off for this handle (on unless `MASSPAY_TAX_BULK_READS=0` /
-    /// `MASSPAY_TAX_BULK_WRITES=0`); off, every read and write goes through sqlx's portable
-    /// path. For comparisons.
+    /// Turns the bulk reads (SQLite files, PostgreSQL on a connection of its own) and snapshot
+    /// writes (SQLite files, PostgreSQL COPY) on or off for this handle (on unless
+    /// `MASSPAY_TAX_BULK_READS=0` / `MASSPAY_TAX_BULK_WRITES=0`); off, every read and write goes
+    /// through sqlx's portable path. For comparisons.
     pub fn with_bulk_io(mut self, on: bool) -> Store {
-        self.bulk_reads = on && self.sqlite_file.is_some();
+        self.bulk_reads = on && (self.sqlite_file.is_some() || self.pg_url.is_some());
         self.bulk_writes = on && (self.sqlite_file.is_some() || self.pg_url.is_some());
         self
     }

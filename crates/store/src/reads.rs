@@ -119,6 +119,11 @@ impl Store {
         {
             return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
         }
+        if let Some(url) = &self.pg_url
+            && self.bulk_reads
+        {
+            return crate::pg_read::year_rows(url.clone(), sql, params, self.vault.clone());
+        }
         let vault = &self.vault;
         let mut q = sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql));
         for p in params {

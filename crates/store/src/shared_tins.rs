@@ -65,6 +65,16 @@ impl Store {
                 self.vault.clone(),
             );
         }
+        if let Some(url) = &self.pg_url
+            && self.bulk_reads
+        {
+            return crate::pg_read::year_rows(
+                url.clone(),
+                sql,
+                vec![crate::bulk::Param::Int(i64::from(tax_year))],
+                self.vault.clone(),
+            );
+        }
         let vault = &self.vault;
         sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql))
             .bind(i64::from(tax_year))
