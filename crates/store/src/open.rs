@@ -301,3 +301,11 @@ impl Store {
         Ok(())
     }
 }
+
+/// Options for a connection of the bulk paths' own (the PostgreSQL COPY writer and year walk):
+/// the URL's, with slow statements logged at info as on the pool (a year's COPY or walk runs for
+/// seconds by design).
+pub(crate) fn pg_own_options(url: &str) -> Result<sqlx::postgres::PgConnectOptions, StoreError> {
+    Ok(sqlx::postgres::PgConnectOptions::from_str(url)?
+        .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1)))
+}

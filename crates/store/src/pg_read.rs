@@ -15,8 +15,7 @@ use crate::{StoreError, Vault};
 use futures_util::TryStreamExt;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection, Postgres};
-use std::str::FromStr;
+use sqlx::postgres::{PgConnection, Postgres};
 use tokio::sync::mpsc;
 
 /// Rows per hand-over.
@@ -34,7 +33,7 @@ async fn walk(
     tx: &mpsc::Sender<Batch>,
 ) -> Result<(), StoreError> {
     // A year's walk is one scan and one sort: JIT compiling it costs more than it saves.
-    let opts = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
+    let opts = crate::open::pg_own_options(url)?.options([("jit", "off")]);
     let mut conn = PgConnection::connect_with(&opts).await?;
     let result = async {
         let mut q = sqlx::query_as::<Postgres, StoredPayee>(sqlx::AssertSqlSafe(sql));
