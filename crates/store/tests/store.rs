@@ -8,7 +8,8 @@ use common::{TestDb, balance, dump, key, payee, rt, write_year};
 use masspay_tax_store::SQLITE_RUN_ROWS;
 use masspay_tax_store::lease::SYNC_LEASE;
 use masspay_tax_store::{
-    KeySource, LeaseHolder, Origin, Store, StoreError, Vault, VaultError, redact_db_url,
+    KeySource, LeaseHolder, Origin, SnapshotSummary, Store, StoreError, Vault, VaultError,
+    redact_db_url,
 };
 use std::time::Duration;
 
@@ -791,4 +792,70 @@ fn a_store_of_the_previous_release_is_moved_forward() {
         }
         db
     }));
+}
+
+/// PostgreSQL: a store's first sync fills `payees` with a plain INSERT. A payee written by
+/// another transaction meanwhile is waited for (the table is locked against writers first) and
+/// then merged: the sync neither fails on the key nor loses either write.
+#[test]
+fn a_payee_written_beside_a_first_postgres_sync_is_waited_for_and_merged() {
+    rt().block_on(async {
+        let Some(db) = TestDb::postgres().await else {
+            return;
+        };
+        let store = db.open().await.with_bulk_io(true);
+        let run = store.begin_run(2025, "s").await.unwrap();
+        let connect = || <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url);
+        let mut other = connect().await.unwrap();
+        sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO payees (user_token, email, updated_run_id) \
+             VALUES ('usr_b', 'other@example.test', {run})"
+        )))
+        .execute(&mut other)
+        .await
+        .unwrap();
+        let mut w = store.snapshot(run, 2025).await.unwrap();
+        for t in ["usr_a", "usr_b", "usr_c"] {
+            w.add(payee(t, "7"), balance("700.00")).await.unwrap();
+        }
+        let summary = SnapshotSummary::default();
+        let mut watch = connect().await.unwrap();
+        let (committed, waited) = tokio::join!(w.commit(&summary), async {
+            // Commit the other write once the sync waits for it (or after 10 s regardless).
+            let mut waited = false;
+            for _ in 0..500 {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .fetch_one(&mut watch)
+                .await
+                .unwrap();
+                if n > 0 {
+                    waited = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+            waited
+        });
+        committed.unwrap();
+        assert!(waited, "the sync waited for the other writer");
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT user_token, email, updated_run_id FROM payees ORDER BY user_token",
+        )
+        .fetch_all(&mut watch)
+        .await
+        .unwrap();
+        let expect: Vec<(String, String, i64)> = ["usr_a", "usr_b", "usr_c"]
+            .iter()
+            .map(|t| (t.to_string(), format!("{t}.7@example.test"), run))
+            .collect();
+        assert_eq!(rows, expect, "the sync's payees, the other write merged");
+        assert_eq!(dump(&store, 2025).await.len(), 3);
+        store.close().await;
+        db.cleanup().await;
+    });
 }
