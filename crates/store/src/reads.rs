@@ -114,15 +114,24 @@ impl Store {
              b.balance, b.amount, b.amount_cents, b.form, b.business, b.residency \
              FROM annual_balances b WHERE b.tax_year = {mark}1{filter} {order}"
         );
-        if let Some(path) = &self.sqlite_file
-            && self.bulk_reads
-        {
-            return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
-        }
-        if let Some(url) = &self.pg_url
-            && self.bulk_reads
-        {
-            return crate::pg_read::year_rows(url.clone(), sql, params, self.vault.clone());
+        self.walk(sql, params)
+    }
+
+    /// The rows of a year SELECT (in [`crate::bulk`]'s column order), decrypted, through the
+    /// bulk reader of the store's kind (SQLite file: [`crate::bulk`]; PostgreSQL:
+    /// [`crate::pg_read`]) or, with bulk reads off or in memory, sqlx's portable path.
+    pub(crate) fn walk<'a>(
+        &'a self,
+        sql: String,
+        params: Vec<crate::bulk::Param>,
+    ) -> BoxStream<'a, Result<StoredPayee, StoreError>> {
+        if self.bulk_reads {
+            if let Some(path) = &self.sqlite_file {
+                return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
+            }
+            if let Some(url) = &self.pg_url {
+                return crate::pg_read::year_rows(url.clone(), sql, params, self.vault.clone());
+            }
         }
         let vault = &self.vault;
         let mut q = sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql));

@@ -5,8 +5,7 @@
 
 use crate::records::StoredPayee;
 use crate::{Backend, Store, StoreError};
-use futures_util::{StreamExt, TryStreamExt, stream::BoxStream};
-use sqlx::AssertSqlSafe;
+use futures_util::stream::BoxStream;
 
 impl Store {
     /// The year's payees (as [`Store::year_payees`] reads them, by user token, secrets
@@ -55,32 +54,6 @@ impl Store {
                                         WHERE tin_hash IN (SELECT tin_hash FROM shared))) \
              {order}"
         );
-        if let Some(path) = &self.sqlite_file
-            && self.bulk_reads
-        {
-            return crate::bulk::year_rows(
-                path.clone(),
-                sql,
-                vec![crate::bulk::Param::Int(i64::from(tax_year))],
-                self.vault.clone(),
-            );
-        }
-        if let Some(url) = &self.pg_url
-            && self.bulk_reads
-        {
-            return crate::pg_read::year_rows(
-                url.clone(),
-                sql,
-                vec![crate::bulk::Param::Int(i64::from(tax_year))],
-                self.vault.clone(),
-            );
-        }
-        let vault = &self.vault;
-        sqlx::query_as::<_, StoredPayee>(AssertSqlSafe(sql))
-            .bind(i64::from(tax_year))
-            .fetch(&self.pool)
-            .map_err(StoreError::from)
-            .and_then(move |p| async move { crate::reads::decrypt_payee(vault, p) })
-            .boxed()
+        self.walk(sql, vec![crate::bulk::Param::Int(i64::from(tax_year))])
     }
 }
