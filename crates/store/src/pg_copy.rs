@@ -186,9 +186,10 @@ async fn write_in(
 /// `payees` from the year's rows. An empty table (a store's first sync) takes a plain INSERT:
 /// every token is new, and checking each against the key for a conflict was a third of the
 /// statement (1,000,000 payees, server side: 8.4-10.2 s -> 6.6-7.2 s). The table is locked
-/// against other writers first (readers go on), so no payee can appear between the check and the
-/// INSERT: one committed meanwhile is waited for and seen, and the upsert runs as on every other
-/// sync.
+/// against other writers first (dropping its e-mail index has already locked it wholly, for the
+/// rest of the commit; the explicit lock holds should that index be gone), so no payee can
+/// appear between the check and the INSERT: one committed meanwhile is waited for and seen, and
+/// the upsert runs as on every other sync.
 async fn merge_payees(conn: &mut PgConnection, year: i64) -> Result<(), StoreError> {
     let insert = "INSERT INTO payees (user_token, email, updated_run_id) \
          SELECT user_token, email, sync_run_id FROM annual_balances WHERE tax_year = $1 \
