@@ -5,10 +5,13 @@
 //!
 //! Multi-row INSERTs cost a client round trip per statement (and, over TCP, a delayed-ACK stall
 //! per large statement); COPY streams the whole year as one message sequence. The transaction
-//! is the portable writer's: the year's rows and findings deleted, the rows copied into
-//! `annual_balances`, `payees` upserted from them in one statement (each token is in the
-//! snapshot once: sync drops duplicates), the findings copied, the origin claimed, the run
-//! completed, one COMMIT. Dropping the writer (or an error anywhere) rolls all of it back.
+//! is the portable writer's, except that the year goes into a table of its own ([`YearTable`])
+//! that replaces the year's partition of `annual_balances` at the end: the year's findings
+//! deleted, the rows copied, the table's keys built, `payees` upserted from its rows in one
+//! statement (each token is in the snapshot once: sync drops duplicates), the findings copied,
+//! the origin claimed, the table swapped in, the run completed, one COMMIT. Dropping the writer
+//! (or an error anywhere) rolls all of it back: the new table goes and the year's partition
+//! before it stays.
 
 use crate::bulk_handle::{AHEAD, BulkHandle, Finish, Msg, Spent, Worker, spent_channel};
 use crate::origin::Origin;
@@ -75,6 +78,115 @@ fn push_finding(out: &mut String, year: i64, run_id: i64, f: &Finding) {
     out.push('\n');
 }
 
+/// The table a bulk sync writes a year into: created in the sync's transaction without indexes
+/// (only a check that every row is of the year), filled by one `COPY ... FREEZE`, its keys built
+/// by sorting once the rows are in, and attached at commit as the year's partition of
+/// `annual_balances` in place of the one before (see the migration
+/// `20261203000100_annual_balances_by_year.sql`). At 1,000,000 payees the server took 10.9 s to
+/// copy the year into the indexed table and 7.2 s into a bare one including both key builds;
+/// a re-sync no longer deletes the year first (1.6-6.9 s) nor leaves its dead rows behind.
+/// Named for the year and the run (unique: one run writes one year once), so its indexes'
+/// names are unique too.
+pub(crate) struct YearTable {
+    year: i64,
+    run_id: i64,
+    name: String,
+}
+
+impl YearTable {
+    pub(crate) fn new(year: i64, run_id: i64) -> Self {
+        YearTable {
+            year,
+            run_id,
+            name: format!("annual_balances_{year}_{run_id}"),
+        }
+    }
+
+    /// The table's name, quoted (it holds only letters, digits, `_` and `-`).
+    fn ident(&self) -> String {
+        format!("\"{}\"", self.name)
+    }
+
+    fn create_sql(&self) -> String {
+        format!(
+            "CREATE TABLE {} (LIKE annual_balances INCLUDING DEFAULTS, \
+             CONSTRAINT \"{}_year\" CHECK (tax_year = {}))",
+            self.ident(),
+            self.name,
+            self.year
+        )
+    }
+
+    /// `FREEZE`: the table is this transaction's own, so its rows are stored already frozen and
+    /// the first walk does not rewrite every page to set their hint bits.
+    fn copy_sql(&self) -> String {
+        format!(
+            "COPY {} ({BAL_COLS}) FROM STDIN (FORMAT text, FREEZE)",
+            self.ident()
+        )
+    }
+
+    /// The keys `annual_balances` declares, built over the copied rows (each a sort, not a
+    /// million inserts), then the table's statistics for the planner.
+    fn index_sql(&self) -> [String; 3] {
+        [
+            format!(
+                "ALTER TABLE {} ADD CONSTRAINT \"{}_pkey\" PRIMARY KEY (tax_year, user_token)",
+                self.ident(),
+                self.name
+            ),
+            format!(
+                "CREATE INDEX \"{}_form\" ON {} (tax_year, form)",
+                self.name,
+                self.ident()
+            ),
+            format!("ANALYZE {}", self.ident()),
+        ]
+    }
+
+    /// Swaps the table in as the year's partition: the year's partition before it detached and
+    /// dropped, the year's rows in the default partition (written by the portable writer)
+    /// deleted, this table attached. Detaching locks `annual_balances` until COMMIT, so this is
+    /// the last step before it: a walk running meanwhile is waited for, and one starting meanwhile
+    /// waits for the commit and reads the new year.
+    async fn swap_in(&self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        // PostgreSQL prints a list bound as `FOR VALUES IN ('2025')`; the unquoted form too,
+        // should a release print it so.
+        let old: Vec<String> = sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = 'annual_balances'::regclass \
+             AND pg_get_expr(c.relpartbound, c.oid) IN ($1, $2)",
+        )
+        .bind(format!("FOR VALUES IN ('{}')", self.year))
+        .bind(format!("FOR VALUES IN ({})", self.year))
+        .fetch_all(&mut *conn)
+        .await?;
+        for name in old {
+            let ident = format!("\"{}\"", name.replace('"', "\"\""));
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ALTER TABLE annual_balances DETACH PARTITION {ident}"
+            )))
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {ident}")))
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query("DELETE FROM annual_balances WHERE tax_year = $1")
+            .bind(self.year)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE annual_balances ATTACH PARTITION {} FOR VALUES IN ({})",
+            self.ident(),
+            self.year
+        )))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
 fn stopped() -> StoreError {
     StoreError::Db(sqlx::Error::Protocol(
         "the PostgreSQL snapshot writer stopped".into(),
@@ -126,20 +238,16 @@ async fn write_in(
     spent: &Spent,
 ) -> Result<bool, StoreError> {
     sqlx::query("BEGIN").execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM annual_balances WHERE tax_year = $1")
-        .bind(year)
-        .execute(&mut *conn)
-        .await?;
     sqlx::query("DELETE FROM findings WHERE tax_year = $1")
         .bind(year)
         .execute(&mut *conn)
         .await?;
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut copy = conn
-        .copy_in_raw(&format!(
-            "COPY annual_balances ({BAL_COLS}) FROM STDIN (FORMAT text)"
-        ))
+    let part = YearTable::new(year, run_id);
+    sqlx::query(sqlx::AssertSqlSafe(part.create_sql()))
+        .execute(&mut *conn)
         .await?;
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut copy = conn.copy_in_raw(&part.copy_sql()).await?;
     if ready.send(()).is_err() {
         copy.abort("nobody waits").await.ok();
         return Ok(false);
@@ -170,12 +278,7 @@ async fn write_in(
         reply,
     } = finish;
     let result = match copy.finish().await {
-        Ok(_) => {
-            commit_in(
-                &mut *conn, year, run_id, origin, &findings, &summary, &counts,
-            )
-            .await
-        }
+        Ok(_) => commit_in(&mut *conn, &part, origin, &findings, &summary, &counts).await,
         Err(e) => Err(e.into()),
     };
     let ok = result.is_ok();
@@ -190,10 +293,12 @@ async fn write_in(
 /// rest of the commit; the explicit lock holds should that index be gone), so no payee can
 /// appear between the check and the INSERT: one committed meanwhile is waited for and seen, and
 /// the upsert runs as on every other sync.
-async fn merge_payees(conn: &mut PgConnection, year: i64) -> Result<(), StoreError> {
-    let insert = "INSERT INTO payees (user_token, email, updated_run_id) \
-         SELECT user_token, email, sync_run_id FROM annual_balances WHERE tax_year = $1 \
-         ORDER BY user_token";
+async fn merge_payees(conn: &mut PgConnection, part: &YearTable) -> Result<(), StoreError> {
+    let insert = format!(
+        "INSERT INTO payees (user_token, email, updated_run_id) \
+         SELECT user_token, email, sync_run_id FROM {} ORDER BY user_token",
+        part.ident()
+    );
     sqlx::query("LOCK TABLE payees IN SHARE ROW EXCLUSIVE MODE")
         .execute(&mut *conn)
         .await?;
@@ -201,12 +306,11 @@ async fn merge_payees(conn: &mut PgConnection, year: i64) -> Result<(), StoreErr
         .fetch_one(&mut *conn)
         .await?;
     let sql = if empty {
-        insert.to_string()
+        insert
     } else {
         format!("{insert}{UPSERT_TAIL}")
     };
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(year)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -214,13 +318,18 @@ async fn merge_payees(conn: &mut PgConnection, year: i64) -> Result<(), StoreErr
 
 async fn commit_in(
     conn: &mut PgConnection,
-    year: i64,
-    run_id: i64,
+    part: &YearTable,
     origin: Option<Origin>,
     findings: &[Finding],
     summary: &SnapshotSummary,
     counts: &SnapshotCounts,
 ) -> Result<(), StoreError> {
+    let (year, run_id) = (part.year, part.run_id);
+    for sql in part.index_sql() {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await?;
+    }
     // One row per token in the snapshot, so one statement gives what per-row upserts give. The
     // table's secondary indexes (`email`) are dropped first and rebuilt from their definitions
     // after, in this transaction: maintaining them row by row was most of the statement. The
@@ -243,7 +352,7 @@ async fn commit_in(
         .execute(&mut *conn)
         .await?;
     }
-    merge_payees(conn, year).await?;
+    merge_payees(conn, part).await?;
     for (_, def) in &indexes {
         sqlx::query(sqlx::AssertSqlSafe(def.clone()))
             .execute(&mut *conn)
@@ -281,6 +390,7 @@ async fn commit_in(
             return Err(Origin::mismatch(stored, origin));
         }
     }
+    part.swap_in(&mut *conn).await?;
     sqlx::query(RUN_COMPLETED_SQL)
         .bind(now())
         .bind(summary.rows_received)

@@ -859,3 +859,126 @@ fn a_payee_written_beside_a_first_postgres_sync_is_waited_for_and_merged() {
         db.cleanup().await;
     });
 }
+
+/// The partitions of `annual_balances` holding `year` (PostgreSQL), and the year's rows in the
+/// default partition.
+async fn year_partitions(store: &Store, year: i64) -> (Vec<String>, i64) {
+    let parts: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'annual_balances'::regclass \
+         AND pg_get_expr(c.relpartbound, c.oid) = 'FOR VALUES IN (''' || $1 || ''')'",
+    )
+    .bind(year.to_string())
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let in_default: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM annual_balances_other WHERE tax_year = $1")
+            .bind(year)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    (parts, in_default)
+}
+
+/// PostgreSQL: a bulk sync writes the year into a table of its own and swaps it in at commit as
+/// the year's partition. Rows the portable writer left in the default partition are replaced,
+/// other years are untouched, a re-sync replaces the partition, and a sync rolled back leaves
+/// the year as it was.
+#[test]
+fn a_postgres_bulk_sync_swaps_the_year_in_as_its_own_partition() {
+    rt().block_on(async {
+        let Some(db) = TestDb::postgres().await else {
+            return;
+        };
+        let portable = db.open().await.with_bulk_io(false);
+        let bulk = db.open().await.with_bulk_io(true);
+        for year in [2024, 2025] {
+            write_year(
+                &portable,
+                year,
+                "s",
+                None,
+                vec![
+                    (payee("usr_a", "50"), balance("700.00")),
+                    (payee("usr_b", "51"), balance("100.00")),
+                ],
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(year_partitions(&portable, 2025).await, (vec![], 2));
+        let y2024 = dump(&portable, 2024).await;
+
+        let rows = |tag: &'static str| {
+            vec![
+                (payee("usr_a", tag), balance("800.00")),
+                (payee("usr_c", tag), balance("900.00")),
+            ]
+        };
+        let run = write_year(&bulk, 2025, "s", None, rows("60"))
+            .await
+            .unwrap();
+        let (parts, in_default) = year_partitions(&bulk, 2025).await;
+        assert_eq!(parts, vec![format!("annual_balances_2025_{run}")]);
+        assert_eq!(
+            in_default, 0,
+            "the portable writer's rows of the year are gone"
+        );
+        let y2025 = dump(&bulk, 2025).await;
+        assert_eq!(y2025.len(), 2);
+        assert!(y2025[0].starts_with("usr_a|First60|"), "{}", y2025[0]);
+        assert!(y2025[1].starts_with("usr_c|First60|"), "{}", y2025[1]);
+        assert_eq!(dump(&bulk, 2024).await, y2024, "2024 untouched");
+        // The portable writer's copy of the same rows reads the same.
+        let twin = TestDb::postgres().await.unwrap();
+        let twin_store = twin.open().await.with_bulk_io(false);
+        write_year(&twin_store, 2025, "s", None, rows("60"))
+            .await
+            .unwrap();
+        assert_eq!(dump(&twin_store, 2025).await, y2025);
+        twin_store.close().await;
+        twin.cleanup().await;
+
+        // A re-sync replaces the partition; the portable writer then writes into it.
+        let run2 = write_year(&bulk, 2025, "s", None, rows("70"))
+            .await
+            .unwrap();
+        assert_eq!(
+            year_partitions(&bulk, 2025).await,
+            (vec![format!("annual_balances_2025_{run2}")], 0)
+        );
+        assert!(dump(&bulk, 2025).await[0].starts_with("usr_a|First70|"));
+        // A sync rolled back (and one dropped unfinished) leaves the year as it was.
+        let before = dump(&bulk, 2025).await;
+        for drop_it in [false, true] {
+            let run3 = bulk.begin_run(2025, "s").await.unwrap();
+            let mut w = bulk.snapshot(run3, 2025).await.unwrap();
+            w.add(payee("usr_z", "80"), balance("5.00")).await.unwrap();
+            if drop_it {
+                drop(w);
+            } else {
+                w.rollback().await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert_eq!(dump(&bulk, 2025).await, before);
+            assert_eq!(
+                year_partitions(&bulk, 2025).await,
+                (vec![format!("annual_balances_2025_{run2}")], 0)
+            );
+        }
+        write_year(&portable, 2025, "s", None, rows("90"))
+            .await
+            .unwrap();
+        assert!(dump(&portable, 2025).await[0].starts_with("usr_a|First90|"));
+        assert_eq!(
+            year_partitions(&portable, 2025).await,
+            (vec![format!("annual_balances_2025_{run2}")], 0),
+            "the portable writer's rows go into the year's partition"
+        );
+        for s in [portable, bulk] {
+            s.close().await;
+        }
+        db.cleanup().await;
+    });
+}
