@@ -976,6 +976,14 @@ fn a_postgres_bulk_sync_swaps_the_year_in_as_its_own_partition() {
             (vec![format!("annual_balances_2025_{run2}")], 0),
             "the portable writer's rows go into the year's partition"
         );
+        // `payees` keeps pages half empty, so a re-sync's upsert of every payee stays on the page.
+        let options: Option<String> = sqlx::query_scalar(
+            "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'payees'",
+        )
+        .fetch_one(bulk.pool())
+        .await
+        .unwrap();
+        assert_eq!(options.as_deref(), Some("fillfactor=50"));
         for s in [portable, bulk] {
             s.close().await;
         }
