@@ -127,7 +127,9 @@ impl YearTable {
     }
 
     /// The keys `annual_balances` declares, built over the copied rows (each a sort, not a
-    /// million inserts), then the table's statistics for the planner.
+    /// million inserts), then the statistics of the columns the year's readers filter and join
+    /// on, for the planner (autovacuum adds the rest later; all 25 columns took 0.6-0.9 s, as
+    /// long at 100,000 payees as at 1,000,000, these five 0.13 s).
     fn index_sql(&self) -> [String; 3] {
         [
             format!(
@@ -140,7 +142,10 @@ impl YearTable {
                 self.name,
                 self.ident()
             ),
-            format!("ANALYZE {}", self.ident()),
+            format!(
+                "ANALYZE {} (user_token, amount_cents, form, residency, tin_hash)",
+                self.ident()
+            ),
         ]
     }
 
