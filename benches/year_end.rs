@@ -13,7 +13,9 @@
 //! measured around each child (process start to exit); peak RSS is the child's `ru_maxrss` from
 //! `wait4`. End to end is sync + report (wall summed, peak RSS the larger of the two).
 //!
-//! After the report and the audit it re-syncs the same year on the same store (`resync`;
+//! After the report it runs `audit tins` (json, csv) and the other year walks (`report 1042s`,
+//! `tin-match export`, `efile iris 1099`; `YEAR_END_WALKS=0` skips them), each as its own
+//! process with its peak RSS. After those it re-syncs the same year on the same store (`resync`;
 //! `YEAR_END_RESYNC=0` skips it).
 //!
 //! `--recorded` (or `YEAR_END_RECORDED=1`) writes the emulator's tax body for the size to a file
@@ -486,6 +488,7 @@ fn run_one(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
     );
     rows_out.extend(rows);
     audit_phases(size, &db, dir.path(), stored, rows_out);
+    walk_phases(size, &db, dir.path(), stored, rows_out);
 
     // A re-sync of the year already in the store (the same body): the previous snapshot is
     // replaced. Skipped with `YEAR_END_RESYNC=0`.
@@ -561,6 +564,73 @@ fn audit_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<
             "           ({stored} payees audited; {format} {:.1} MB)",
             bytes as f64 / 1e6
         );
+        rows_out.push(row);
+    }
+}
+
+/// The other commands that walk a year, each as its own process (issue 10: memory flat in the
+/// payee count for every command that walks a year): `report 1042s`, `tin-match export` and
+/// `efile iris 1099` (with a `[payer]` from the environment). Skipped with `YEAR_END_WALKS=0`.
+fn walk_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<Row>) {
+    if std::env::var("YEAR_END_WALKS").is_ok_and(|v| v.trim() == "0") {
+        return;
+    }
+    let year = YEAR.to_string();
+    let phases: [(&'static str, &[&str]); 3] = [
+        (
+            "1042s",
+            &[
+                "report", "1042s", "--year", &year, "--format", "json", "--out",
+            ],
+        ),
+        (
+            "tin-match",
+            &[
+                "tin-match",
+                "export",
+                "--year",
+                &year,
+                "--format",
+                "json",
+                "--out",
+            ],
+        ),
+        (
+            "efile",
+            &[
+                "efile", "iris", "1099", "--year", &year, "--format", "json", "--out",
+            ],
+        ),
+    ];
+    for (phase, args) in phases {
+        let out = dir.join(format!("walk-{phase}"));
+        let mut cmd = tool_no_source(db, dir);
+        cmd.args(args).arg(&out);
+        for (k, v) in [
+            ("NAME", "Acme Platform Inc."),
+            ("TIN", "12-3456789"),
+            ("ADDRESS1", "1 Main St"),
+            ("CITY", "Boston"),
+            ("STATE", "MA"),
+            ("ZIP", "02108"),
+            ("PHONE", "617-555-0100"),
+            ("EMAIL", "tax@acme.example"),
+        ] {
+            cmd.env(format!("MASSPAY_TAX_PAYER_{k}"), v);
+        }
+        let m = run_measured(phase, &mut cmd, dir);
+        let files = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
+        let row = Row {
+            payees: size,
+            backend: db.label,
+            phase,
+            wall: m.wall,
+            rss_kb: m.max_rss_kb,
+            cpu: m.cpu,
+            rows: stored,
+        };
+        print_row(&row);
+        println!("           ({stored} payees walked; {files} files written)");
         rows_out.push(row);
     }
 }

@@ -1,7 +1,7 @@
 //! `efile iris 1099`: the IRIS Taxpayer Portal CSV files for Form 1099-NEC
 //! (`DIR/iris-1099-NEC-YEAR-001.csv`, …), from the store, checked before they are written.
 //!
-//! Which payees and with what TIN comes from ONE function, [`nec_payees`], built the way the
+//! Which payees and with what TIN comes from ONE function, [`each_nec_payee`], built the way the
 //! 1099-NEC worksheet is (`report::report_1099`): the year's 1099-NEC payees, W-9 exempt payees
 //! left off, the W-9's TIN over MassPay's, the worksheet's box 1. So the box 1 total written
 //! equals the worksheet's total minus the rows left out.
@@ -11,8 +11,8 @@ use crate::taxforms::FormIndex;
 use anyhow::{Context, Result, bail};
 use futures_util::TryStreamExt;
 use masspay_tax_efile::{
-    DEFAULT_MAX_RECORDS, KnownHeaders, MAX_RECORDS_LIMIT, PayerBlock, Problem, Recipient,
-    WrittenFile, record, write_files,
+    DEFAULT_MAX_RECORDS, FilesWriter, KnownHeaders, MAX_RECORDS_LIMIT, PayerBlock, Problem,
+    Recipient, WrittenFile, record,
 };
 use masspay_tax_rules::format_amount;
 use masspay_tax_rules::tin::TinType;
@@ -46,32 +46,25 @@ impl EfileOptions {
     }
 }
 
-/// The payees of the year's 1099-NEC, as the IRIS records need them.
-#[derive(Debug, Default)]
-pub struct NecPayees {
-    pub recipients: Vec<Recipient>,
-    /// Left off the worksheet too: an imported W-9 with exempt payee code 1-5.
-    pub excluded_exempt: Vec<String>,
-}
-
-/// THE input of the e-file job: each payee on the 1099-NEC for `year`, with the TIN decision
-/// (W-9 over API), the name decision (`B` with the business name when the payee files with an
-/// EIN, as for the name control; else `I`), the address, the stable account number, the
-/// 2nd-TIN-notice flag and the worksheet's box 1 / box 4.
-pub async fn nec_payees(
+/// THE input of the e-file job: each payee on the 1099-NEC for `year`, in token order, with
+/// the TIN decision (W-9 over API), the name decision (`B` with the business name when the payee
+/// files with an EIN, as for the name control; else `I`), the address, the stable account
+/// number, the 2nd-TIN-notice flag and the worksheet's box 1 / box 4, handed to `each` one at a
+/// time (memory flat in the payee count). Returns the payees left off the worksheet too: an
+/// imported W-9 with exempt payee code 1-5.
+pub async fn each_nec_payee(
     store: &Store,
     settings: &crate::config::Settings,
-    forms: &FormIndex,
     year: i32,
-) -> Result<NecPayees> {
+    mut each: impl FnMut(Recipient) -> Result<()>,
+) -> Result<Vec<String>> {
     let flagged: HashSet<String> = store
         .second_tin_notices()
         .await?
         .into_iter()
         .map(|n| n.user_token)
         .collect();
-    let mut out = NecPayees::default();
-    let _ = forms; // the year view loads the forms on file itself
+    let mut excluded_exempt = Vec::new();
     let view = crate::year::YearView::load(store, settings, year).await?;
     let mut stream = store.year_payees(year, None);
     while let Some(p) = stream.try_next().await? {
@@ -79,7 +72,7 @@ pub async fn nec_payees(
         if y.decision.reason == masspay_tax_rules::decision::FormReason::ExemptPayeeCode
             && y.decision.amount >= view.threshold
         {
-            out.excluded_exempt.push(y.payee.user_token.clone());
+            excluded_exempt.push(y.payee.user_token.clone());
             continue;
         }
         if !y.decision.reportable_1099() {
@@ -90,7 +83,7 @@ pub async fn nec_payees(
         let p = y.payee;
         let uses_business_name = (p.business != 0 && check.tin_type == TinType::Ein)
             || y.form.is_some_and(|f| f.is_entity());
-        out.recipients.push(Recipient {
+        each(Recipient {
             name: masspay_tax_efile::record::recipient_name(
                 &p.first_name,
                 &p.middle_name,
@@ -111,9 +104,9 @@ pub async fn nec_payees(
             box1: row.box1,
             box4: row.box4,
             user_token: p.user_token,
-        });
+        })?;
     }
-    Ok(out)
+    Ok(excluded_exempt)
 }
 
 /// A row IRIS would reject, with why.
@@ -185,16 +178,21 @@ pub async fn iris_1099(
     let payer = PayerBlock::new(&payer, known)?;
     let template = load_template(opts.template.as_deref())?;
     let run = crate::report::require_sync(store, opts.year).await?;
-    let input = nec_payees(store, settings, forms, opts.year).await?;
+    let _ = forms; // the year view loads the forms on file itself
     let mut worksheet_total = Decimal::ZERO;
+    let mut worksheet_payees = 0usize;
     let mut left_out_total = Decimal::ZERO;
     let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
     let mut left_out = Vec::new();
     let mut written_invalid = Vec::new();
-    let mut records = Vec::new();
-    for r in &input.recipients {
+    // Each record goes to its file as it is built: nothing of the year is held but the rows
+    // left out (and the files are renamed into place only once all are written).
+    let mut files = FilesWriter::new(&opts.out, opts.year, &template, opts.max_records)
+        .with_context(|| format!("writing the IRIS files in {}", opts.out.display()))?;
+    let excluded_exempt = each_nec_payee(store, settings, opts.year, |r| {
+        worksheet_payees += 1;
         worksheet_total += r.box1;
-        let rec = record(opts.year, &payer, r, known);
+        let rec = record(opts.year, &payer, &r, known);
         if !rec.is_valid() {
             let row = RejectedRow {
                 user_token: rec.user_token.clone(),
@@ -211,13 +209,17 @@ pub async fn iris_1099(
                 }
                 left_out_total += rec.box1;
                 left_out.push(row);
-                continue;
+                return Ok(());
             }
         }
-        records.push(rec);
-    }
-    let refs: Vec<&masspay_tax_efile::Record> = records.iter().collect();
-    let written = write_files(&opts.out, opts.year, &template, &refs, opts.max_records)
+        files
+            .write(&rec)
+            .with_context(|| format!("writing the IRIS files in {}", opts.out.display()))
+    })
+    .await?;
+    let records_written = files.records();
+    let written = files
+        .finish()
         .with_context(|| format!("writing the IRIS files in {}", opts.out.display()))?;
     let total: Decimal = written.files.iter().map(|f| f.box1_total).sum();
     Ok(EfileSummary {
@@ -226,16 +228,16 @@ pub async fn iris_1099(
         template: template.source.clone(),
         columns: template.columns.len(),
         max_records: opts.max_records,
-        records_written: records.len(),
+        records_written,
         files: written.files,
         total_box1: format_amount(total),
-        worksheet_payees: input.recipients.len(),
+        worksheet_payees,
         worksheet_total_box1: format_amount(worksheet_total),
         left_out,
         left_out_by_reason: by_reason,
         left_out_box1: format_amount(left_out_total),
         written_invalid,
-        excluded_exempt: input.excluded_exempt,
+        excluded_exempt,
         removed_stale: written.removed,
         next_deadline: crate::calendar::next_from_today(),
         sync_run_id: run.id,

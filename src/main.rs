@@ -125,24 +125,78 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             key_file: cli.global.key_file,
         },
     };
-    match cli.command {
-        Command::Sync(a) => commands::sync::run(a, &ctx).await,
-        Command::Report(c) => commands::report::run(c, &ctx).await,
-        Command::Runs(a) => commands::runs::run(a, &ctx).await,
-        Command::Findings(a) => commands::findings::run(a, &ctx).await,
-        Command::Audit(c) => commands::audit::run(c, &ctx).await,
-        Command::Import(c) => commands::import::run(c, &ctx).await,
-        Command::Forms(c) => commands::forms::run(c, &ctx).await,
-        Command::TinMatch(c) => commands::tin_match::run(c, &ctx).await,
-        Command::Sandbox(c) => commands::sandbox::run(c, &ctx).await,
-        Command::Payees(c) => commands::payees::run(c, &ctx).await,
-        Command::Efile(c) => commands::efile::run(c, &ctx).await,
-        Command::Calendar(a) => commands::calendar::run(a, &ctx).await,
-        Command::Holds(c) => commands::holds::run(c, &ctx).await,
-        Command::Webhooks(c) => commands::webhooks::run(c, &ctx).await,
-        Command::Payouts(c) => commands::payouts::run(c, &ctx).await,
-        Command::Alerts(c) => commands::alerts::run(c, &ctx).await,
-        Command::Statements(c) => commands::statements::run(c, &ctx).await,
+    // The commands that write files: a Ctrl-C or SIGTERM drops the job, so each file not yet
+    // complete (a temp file beside its final name; for `efile iris`, every file of the set) is
+    // removed and the one it would replace stays, instead of the process dying with hidden temp
+    // files that hold full TINs.
+    let writes_files = matches!(
+        cli.command,
+        Command::Report(_)
+            | Command::Efile(_)
+            | Command::TinMatch(_)
+            | Command::Audit(_)
+            | Command::Statements(_)
+    );
+    if writes_files {
+        let job = dispatch(cli.command, &ctx);
+        return tokio::select! {
+            r = job => r,
+            (what, code) = interrupted() => {
+                eprintln!(
+                    "error: {what}: stopped; every file not yet complete was removed and the \
+                     file it would have replaced left as it was (run the command again)"
+                );
+                Ok(ExitCode::from(code))
+            }
+        };
+    }
+    dispatch(cli.command, &ctx).await
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM; the shell's exit code for each (128 + signal).
+async fn interrupted() -> (&'static str, u8) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => ("interrupted (Ctrl-C)", 130),
+            _ = term.recv() => ("terminated (SIGTERM)", 143),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return std::future::pending().await;
+        }
+        ("interrupted (Ctrl-C)", 130)
+    }
+}
+
+async fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Sync(a) => commands::sync::run(a, ctx).await,
+        Command::Report(c) => commands::report::run(c, ctx).await,
+        Command::Runs(a) => commands::runs::run(a, ctx).await,
+        Command::Findings(a) => commands::findings::run(a, ctx).await,
+        Command::Audit(c) => commands::audit::run(c, ctx).await,
+        Command::Import(c) => commands::import::run(c, ctx).await,
+        Command::Forms(c) => commands::forms::run(c, ctx).await,
+        Command::TinMatch(c) => commands::tin_match::run(c, ctx).await,
+        Command::Sandbox(c) => commands::sandbox::run(c, ctx).await,
+        Command::Payees(c) => commands::payees::run(c, ctx).await,
+        Command::Efile(c) => commands::efile::run(c, ctx).await,
+        Command::Calendar(a) => commands::calendar::run(a, ctx).await,
+        Command::Holds(c) => commands::holds::run(c, ctx).await,
+        Command::Webhooks(c) => commands::webhooks::run(c, ctx).await,
+        Command::Payouts(c) => commands::payouts::run(c, ctx).await,
+        Command::Alerts(c) => commands::alerts::run(c, ctx).await,
+        Command::Statements(c) => commands::statements::run(c, ctx).await,
     }
 }
 

@@ -466,3 +466,95 @@ fn calendar_2026_shows_february_1_2027_for_1099_nec() {
     assert_eq!(d["due"], "2027-02-01");
     assert_eq!(d["nominal"], "2027-01-31");
 }
+
+/// A Ctrl-C (or SIGTERM) part-way through leaves the folder as it was: no new file, no hidden
+/// temp file with full TINs, the earlier run's file untouched, exit 130.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_run_leaves_the_folder_as_it_was() {
+    // Enough payees (and one record per file) that the run is still writing when signalled.
+    let emu = common::emulator(20_000, 0, 0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env: Vec<(&'static str, String)> = vec![
+        ("MASSPAY_BASE_URL", emu.base_url()),
+        (
+            "MASSPAY_API_KEY",
+            masspay_emulator::SANDBOX_API_KEY.to_string(),
+        ),
+        ("MASSPAY_TAX_KEY", common::TEST_KEY_HEX.to_string()),
+    ];
+    let e: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = run(dir.path(), &["sync", "--year", "2025"], &e);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("efile");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("iris-1099-NEC-2025-001.csv"), "old").unwrap();
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let mut c = Command::new(BIN);
+        c.current_dir(dir.path())
+            .args([
+                "efile",
+                "iris",
+                "1099",
+                "--year",
+                "2025",
+                "--out",
+                "efile",
+                "--max-records",
+                "1",
+            ])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in with_payer(&env) {
+            c.env(k, v);
+        }
+        let child = c.spawn().unwrap();
+        // Wait until it has finished some files (closed temp files), then interrupt it.
+        let started = std::time::Instant::now();
+        while names().iter().filter(|n| n.ends_with(".tmp")).count() < 20 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(120),
+                "no temp files appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{err}");
+        assert!(err.contains("stopped"), "{err}");
+        let left = names();
+        assert!(
+            left == ["iris-1099-NEC-2025-001.csv"],
+            "{err}\n{} files left, first {:?}",
+            left.len(),
+            &left[..left.len().min(5)]
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("iris-1099-NEC-2025-001.csv")).unwrap(),
+            "old"
+        );
+    }
+    // Not interrupted, the run replaces the file.
+    let o = run(
+        dir.path(),
+        &["efile", "iris", "1099", "--year", "2025", "--out", "efile"],
+        &with_payer(&env),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_ne!(
+        std::fs::read_to_string(out.join("iris-1099-NEC-2025-001.csv")).unwrap(),
+        "old"
+    );
+}

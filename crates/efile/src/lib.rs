@@ -21,8 +21,8 @@ pub mod write;
 pub use headers::{Field, KnownHeaders, Template, TemplateError};
 pub use record::{PayerBlock, PayerBlockError, Problem, Recipient, RecipientName, Record, record};
 pub use write::{
-    DEFAULT_MAX_RECORDS, MAX_RECORDS_LIMIT, WriteError, WriteOutcome, WrittenFile, file_name,
-    split_sizes, write_files,
+    DEFAULT_MAX_RECORDS, FilesWriter, MAX_RECORDS_LIMIT, WriteError, WriteOutcome, WrittenFile,
+    file_name, split_sizes, write_files,
 };
 
 #[cfg(test)]
@@ -330,6 +330,48 @@ mod tests {
             Err(WriteError::MaxRecords(0))
         ));
         assert!(write_files(dir.path(), 2026, &t, &refs, 251).is_err());
+    }
+
+    #[test]
+    fn files_are_written_one_record_at_a_time_without_a_descriptor_per_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = KnownHeaders::builtin().default_template();
+        std::fs::write(dir.path().join("iris-1099-NEC-2026-001.csv"), "old").unwrap();
+        let r = rec(&person("usr_1", Some("524-71-8830")));
+        #[cfg(target_os = "linux")]
+        let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        #[cfg(target_os = "linux")]
+        let before = fds();
+        let mut w = FilesWriter::new(dir.path(), 2026, &t, 1).unwrap();
+        for _ in 0..1500 {
+            w.write(&r).unwrap();
+        }
+        // 1,500 files written, more than a default `ulimit -n` of 1024: none is held open.
+        #[cfg(target_os = "linux")]
+        assert!(fds() <= before + 2, "{} descriptors open", fds() - before);
+        assert_eq!(w.records(), 1500);
+        // Dropped before finish (an error later in the year): the folder is as it was.
+        drop(w);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["iris-1099-NEC-2026-001.csv"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("iris-1099-NEC-2026-001.csv")).unwrap(),
+            "old"
+        );
+        let mut w = FilesWriter::new(dir.path(), 2026, &t, 1).unwrap();
+        for _ in 0..1500 {
+            w.write(&r).unwrap();
+        }
+        let out = w.finish().unwrap();
+        assert_eq!(out.files.len(), 1500);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1500);
+        assert_ne!(
+            std::fs::read_to_string(dir.path().join("iris-1099-NEC-2026-001.csv")).unwrap(),
+            "old"
+        );
     }
 
     #[test]

@@ -10,7 +10,6 @@ use masspay_tax_rules::tin::{TinCheck, TinStatus};
 use masspay_tax_rules::{format_amount, round_cents};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// The form every file holds.
 pub const FORM_TYPE: &str = "1099-NEC";
@@ -89,12 +88,30 @@ pub struct Problem {
     pub message: String,
 }
 
+/// A value per field, indexed by the field's position (empty: no value).
+#[derive(Debug, Clone)]
+struct Values(Vec<String>);
+
+impl Values {
+    fn new() -> Self {
+        Values(vec![String::new(); Field::ALL.len()])
+    }
+    fn get(&self, f: Field) -> &str {
+        self.0.get(f as usize).map_or("", String::as_str)
+    }
+    fn insert(&mut self, f: Field, v: String) {
+        if let Some(slot) = self.0.get_mut(f as usize) {
+            *slot = v;
+        }
+    }
+}
+
 /// One record, formatted: its values by field, and what IRIS would reject.
 #[derive(Debug, Clone)]
 pub struct Record {
     pub user_token: String,
     pub box1: Decimal,
-    values: HashMap<Field, String>,
+    values: Values,
     pub problems: Vec<Problem>,
 }
 
@@ -103,20 +120,24 @@ impl Record {
         self.problems.is_empty()
     }
     pub fn value(&self, f: Field) -> &str {
-        self.values.get(&f).map_or("", String::as_str)
+        self.values.get(f)
     }
     /// The cells in the template's order (a `blank` column, or a field with no value, is empty).
     pub fn cells(&self, t: &Template) -> Vec<String> {
-        t.columns
-            .iter()
-            .map(|c| neutralize(self.value(c.field)).into_owned())
-            .collect()
+        self.cells_borrowed(t).map(|c| c.into_owned()).collect()
+    }
+    /// [`Self::cells`] without a copy of each value.
+    pub fn cells_borrowed<'a>(
+        &'a self,
+        t: &'a Template,
+    ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
+        t.columns.iter().map(|c| neutralize(self.value(c.field)))
     }
 }
 
 struct Builder<'a> {
     known: &'a KnownHeaders,
-    values: HashMap<Field, String>,
+    values: Values,
     problems: Vec<Problem>,
 }
 
@@ -172,7 +193,7 @@ impl Builder<'_> {
 /// The payer's columns, from the checked `[payer]` settings.
 #[derive(Debug, Clone)]
 pub struct PayerBlock {
-    values: HashMap<Field, String>,
+    values: Values,
 }
 
 /// Payer settings IRIS would not take (too long, no Latin letters, unknown country).
@@ -184,7 +205,7 @@ impl PayerBlock {
     pub fn new(p: &Payer, known: &KnownHeaders) -> Result<PayerBlock, PayerBlockError> {
         let mut b = Builder {
             known,
-            values: HashMap::new(),
+            values: Values::new(),
             problems: Vec::new(),
         };
         b.set(

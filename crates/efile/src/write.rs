@@ -5,11 +5,10 @@
 
 use crate::headers::Template;
 use crate::record::Record;
-use masspay_tax_forms::AtomicFile;
+use masspay_tax_forms::{AtomicFile, ClosedFile};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Records per file unless told otherwise: the limit the IRS publications give.
@@ -84,66 +83,141 @@ pub fn write_files(
     records: &[&Record],
     max: usize,
 ) -> Result<WriteOutcome, WriteError> {
-    if max == 0 || max > MAX_RECORDS_LIMIT {
-        return Err(WriteError::MaxRecords(max));
+    let mut w = FilesWriter::new(dir, year, template, max)?;
+    for r in records {
+        w.write(r)?;
     }
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut pending = Vec::new();
-    for (i, chunk) in records.chunks(max).enumerate() {
-        let path = dir.join(file_name(year, i + 1));
-        let file = AtomicFile::create(&path).map_err(io(&path))?;
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(file);
-        let csv_err = |e: csv::Error| WriteError::Io {
-            path: path.clone(),
+    w.finish()
+}
+
+type CsvFile = csv::Writer<AtomicFile>;
+
+/// The files written one record at a time, so a year of any size takes the memory of one
+/// record (and no file descriptor per finished file): each full file is synced and closed as
+/// a temp file beside its final name, and [`FilesWriter::finish`] renames them all into place
+/// and then removes the stale files. Dropped before `finish` (an error, a cancelled run), it
+/// leaves the folder as it was.
+pub struct FilesWriter<'a> {
+    dir: PathBuf,
+    year: i32,
+    template: &'a Template,
+    max: usize,
+    current: Option<(CsvFile, PathBuf, usize, Decimal)>,
+    closed: Vec<(ClosedFile, usize, Decimal)>,
+}
+
+impl<'a> FilesWriter<'a> {
+    pub fn new(
+        dir: &Path,
+        year: i32,
+        template: &'a Template,
+        max: usize,
+    ) -> Result<Self, WriteError> {
+        if max == 0 || max > MAX_RECORDS_LIMIT {
+            return Err(WriteError::MaxRecords(max));
+        }
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        Ok(FilesWriter {
+            dir: dir.to_path_buf(),
+            year,
+            template,
+            max,
+            current: None,
+            closed: Vec::new(),
+        })
+    }
+
+    /// Records written so far.
+    pub fn records(&self) -> usize {
+        self.closed.iter().map(|c| c.1).sum::<usize>() + self.current.as_ref().map_or(0, |c| c.2)
+    }
+
+    fn csv_err(path: &Path) -> impl Fn(csv::Error) -> WriteError + '_ {
+        move |e| WriteError::Io {
+            path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),
+        }
+    }
+
+    pub fn write(&mut self, r: &Record) -> Result<(), WriteError> {
+        if self.current.is_none() {
+            let path = self.dir.join(file_name(self.year, self.closed.len() + 1));
+            let file = AtomicFile::create(&path).map_err(io(&path))?;
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(file);
+            w.write_record(self.template.headers())
+                .map_err(Self::csv_err(&path))?;
+            self.current = Some((w, path, 0, Decimal::ZERO));
+        }
+        let Some((w, path, n, total)) = self.current.as_mut() else {
+            unreachable!("a current file was opened above")
         };
-        w.write_record(template.headers()).map_err(csv_err)?;
-        let mut total = Decimal::ZERO;
-        for r in chunk {
-            w.write_record(r.cells(template)).map_err(csv_err)?;
-            total += r.box1;
+        for cell in r.cells_borrowed(self.template) {
+            w.write_field(cell.as_bytes())
+                .map_err(Self::csv_err(path))?;
         }
-        let mut file = w
-            .into_inner()
-            .map_err(|e| io(&path)(std::io::Error::other(e.to_string())))?;
-        file.flush().map_err(io(&path))?;
-        pending.push((file, chunk.len(), total));
-    }
-    let mut out = WriteOutcome::default();
-    let mut written = BTreeSet::new();
-    for (file, n, total) in pending {
-        let path = file.path().to_path_buf();
-        let path = file.commit().map_err(io(&path))?;
-        #[cfg(unix)]
-        {
-            // tempfile creates the temp file 0600 already; said again so the rule does not
-            // hang on a library default.
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(io(&path))?;
+        w.write_record(None::<&[u8]>).map_err(Self::csv_err(path))?;
+        *n += 1;
+        *total += r.box1;
+        if *n == self.max {
+            self.close_current()?;
         }
-        written.insert(path.clone());
-        out.files.push(WrittenFile {
-            path,
-            records: n,
-            box1_total: total,
-        });
+        Ok(())
     }
-    let entries = std::fs::read_dir(dir).map_err(io(dir))?;
-    let mut stale = Vec::new();
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let path = dir.join(&name);
-        if is_our_file(&name, year) && !written.contains(&path) {
-            stale.push(path);
+
+    fn close_current(&mut self) -> Result<(), WriteError> {
+        if let Some((w, path, n, total)) = self.current.take() {
+            let file = w
+                .into_inner()
+                .map_err(|e| io(&path)(std::io::Error::other(e.to_string())))?;
+            let closed = file.close().map_err(io(&path))?;
+            self.closed.push((closed, n, total));
         }
+        Ok(())
     }
-    stale.sort();
-    for p in stale {
-        std::fs::remove_file(&p).map_err(io(&p))?;
-        out.removed.push(p);
+
+    /// Renames every file into place, then removes the files of an earlier run for the same
+    /// year that this run did not write (an old file left beside the new ones would be uploaded
+    /// twice).
+    pub fn finish(mut self) -> Result<WriteOutcome, WriteError> {
+        self.close_current()?;
+        let dir = self.dir.clone();
+        let year = self.year;
+        let mut out = WriteOutcome::default();
+        let mut written = BTreeSet::new();
+        for (file, n, total) in std::mem::take(&mut self.closed) {
+            let path = file.path().to_path_buf();
+            let path = file.commit().map_err(io(&path))?;
+            #[cfg(unix)]
+            {
+                // tempfile creates the temp file 0600 already; said again so the rule does not
+                // hang on a library default.
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io(&path))?;
+            }
+            written.insert(path.clone());
+            out.files.push(WrittenFile {
+                path,
+                records: n,
+                box1_total: total,
+            });
+        }
+        let entries = std::fs::read_dir(&dir).map_err(io(&dir))?;
+        let mut stale = Vec::new();
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = dir.join(&name);
+            if is_our_file(&name, year) && !written.contains(&path) {
+                stale.push(path);
+            }
+        }
+        stale.sort();
+        for p in stale {
+            std::fs::remove_file(&p).map_err(io(&p))?;
+            out.removed.push(p);
+        }
+        Ok(out)
     }
-    Ok(out)
 }

@@ -40,6 +40,38 @@ impl AtomicFile {
         self.tmp.persist(&self.path).map_err(|e| e.error)?;
         Ok(self.path)
     }
+
+    /// Flushes, syncs and closes the temp file without renaming it: for a set of files that
+    /// must all be written before any of them replaces an old one, without holding a file
+    /// descriptor per file (thousands of IRIS files would pass a default `ulimit -n` of 1024).
+    /// Dropping the [`ClosedFile`] removes the temp file.
+    pub fn close(mut self) -> io::Result<ClosedFile> {
+        self.tmp.flush()?;
+        self.tmp.as_file().sync_all()?;
+        Ok(ClosedFile {
+            tmp: self.tmp.into_temp_path(),
+            path: self.path,
+        })
+    }
+}
+
+/// A written, synced and closed temp file waiting to be renamed into place.
+#[derive(Debug)]
+pub struct ClosedFile {
+    tmp: tempfile::TempPath,
+    path: PathBuf,
+}
+
+impl ClosedFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames into place.
+    pub fn commit(self) -> io::Result<PathBuf> {
+        self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(self.path)
+    }
 }
 
 impl Write for AtomicFile {
@@ -75,6 +107,28 @@ mod tests {
         let mut f = AtomicFile::create(&p).unwrap();
         f.write_all(b"new").unwrap();
         f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_closed_file_holds_no_descriptor_and_appears_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, "old").unwrap();
+        let mut f = AtomicFile::create(&p).unwrap();
+        f.write_all(b"new").unwrap();
+        let closed = f.close().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        drop(closed);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp removed"
+        );
+        let mut f = AtomicFile::create(&p).unwrap();
+        f.write_all(b"new").unwrap();
+        assert_eq!(f.close().unwrap().commit().unwrap(), p);
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
     }
 }

@@ -25,5 +25,5 @@ pub mod render;
 pub mod statement;
 pub mod template;
 
-pub use atomic::AtomicFile;
+pub use atomic::{AtomicFile, ClosedFile};
 pub use cell::neutralize;

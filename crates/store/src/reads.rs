@@ -125,6 +125,22 @@ impl Store {
         sql: String,
         params: Vec<crate::bulk::Param>,
     ) -> BoxStream<'a, Result<StoredPayee, StoreError>> {
+        // Each row takes a unit of the task's cooperative budget, so a walk whose rows are
+        // always ready (a reader ahead of its consumer) still yields now and then: a caller
+        // racing the walk against Ctrl-C (`select!`) gets to see the signal.
+        self.walk_rows(sql, params)
+            .then(|r| async move {
+                tokio::task::consume_budget().await;
+                r
+            })
+            .boxed()
+    }
+
+    fn walk_rows<'a>(
+        &'a self,
+        sql: String,
+        params: Vec<crate::bulk::Param>,
+    ) -> BoxStream<'a, Result<StoredPayee, StoreError>> {
         if self.bulk_reads {
             if let Some(path) = &self.sqlite_file {
                 return crate::bulk::year_rows(path.clone(), sql, params, self.vault.clone());
