@@ -66,7 +66,18 @@ pub async fn each_nec_payee(
         .collect();
     let mut excluded_exempt = Vec::new();
     let view = crate::year::YearView::load(store, settings, year).await?;
-    let mut stream = store.year_payees(year, None);
+    // The worksheet's walk: only the payees a 1099-NEC decision can reach (the rest are below
+    // the threshold with nothing on file), and no date of birth (IRIS takes none).
+    let mut stream = store.year_payees_where(
+        year,
+        masspay_tax_store::YearQuery {
+            min_cents_unless_on_file: Some(masspay_tax_rules::decision::nec_floor_cents(
+                view.threshold,
+            )),
+            skip_date_of_birth: true,
+            ..masspay_tax_store::YearQuery::default()
+        },
+    );
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if y.decision.reason == masspay_tax_rules::decision::FormReason::ExemptPayeeCode
