@@ -129,11 +129,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // complete (a temp file beside its final name; for `efile iris`, every file of the set) is
     // removed and the one it would replace stays, instead of the process dying with hidden temp
     // files that hold full TINs.
-    // Not `statements`: its PDF writer runs on a thread of its own that would take the end of
-    // the dropped walk for the end of the year and finish the combined file with part of it.
     let writes_files = matches!(
         cli.command,
-        Command::Report(_) | Command::Efile(_) | Command::TinMatch(_) | Command::Audit(_)
+        Command::Report(_)
+            | Command::Efile(_)
+            | Command::TinMatch(_)
+            | Command::Audit(_)
+            | Command::Statements(_)
     );
     if writes_files {
         let job = dispatch(cli.command, &ctx);

@@ -219,14 +219,16 @@ pub async fn statements_1099(
         title: format!("1099-NEC Copy B statements, tax year {year}"),
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<NecRow, String>>(256);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<NecRow, String>>(256);
+    let (walked, end) = WalkEnd::new(&tx);
     let total = Arc::new(std::sync::Mutex::new(Decimal::ZERO));
     let writer = {
         let total = total.clone();
         let fonts = fonts.clone();
         let layout = layout.clone();
+        let walked = walked.clone();
         tokio::task::spawn_blocking(move || {
-            let items = std::iter::from_fn(move || rx.blocking_recv()).map(|row| {
+            let items = until_the_end(rx, walked).map(|row| {
                 let row = row?;
                 if let Ok(mut t) = total.lock() {
                     *t += masspay_tax_rules::round_cents(row.box1);
@@ -239,6 +241,7 @@ pub async fn statements_1099(
         })
     };
     let selection = nec_recipients(store, settings, forms, year, tx).await;
+    end.reached();
     let written = writer.await.context("the statement writer stopped")?;
     let selection = selection?;
     let report = written.with_context(|| format!("writing statements in {}", dir.display()))?;
@@ -412,15 +415,17 @@ pub async fn statements_1042s(
         title: format!("1042-S Copy B statements, tax year {year}"),
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<F1042sRow>, String>>(256);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<F1042sRow>, String>>(256);
+    let (walked, end) = WalkEnd::new(&tx);
     let total = Arc::new(std::sync::Mutex::new((Decimal::ZERO, 0usize)));
     let writer = {
         let total = total.clone();
         let fonts = fonts.clone();
         let layout = layout.clone();
+        let walked = walked.clone();
         tokio::task::spawn_blocking(move || {
             let mut ids = FormIds::default();
-            let items = std::iter::from_fn(move || rx.blocking_recv()).map(move |rows| {
+            let items = until_the_end(rx, walked).map(move |rows| {
                 let rows = rows?;
                 let forms: Vec<Statement1042S> = rows
                     .iter()
@@ -436,6 +441,7 @@ pub async fn statements_1042s(
         })
     };
     let selection = crate::f1042s::recipients_1042s(store, settings, year, tx).await;
+    end.reached();
     let written = writer.await.context("the statement writer stopped")?;
     selection?;
     let report = written.with_context(|| format!("writing statements in {}", dir.display()))?;
@@ -701,4 +707,47 @@ pub async fn write_nec_packet(
     let path = write_packet(path, &doc, &fonts)
         .with_context(|| format!("writing the packet {}", path.display()))?;
     Ok((path, missing))
+}
+
+/// Whether the walk feeding a statement writer's thread got to the end of the year. The
+/// channel closes the same way when the walk is dropped part-way (Ctrl-C), so the walk's side
+/// holds one more sender, and drops it only after saying the end was reached.
+struct WalkEnd<T> {
+    walked: Arc<std::sync::atomic::AtomicBool>,
+    _open: tokio::sync::mpsc::Sender<T>,
+}
+
+impl<T> WalkEnd<T> {
+    fn new(tx: &tokio::sync::mpsc::Sender<T>) -> (Arc<std::sync::atomic::AtomicBool>, Self) {
+        let walked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let end = WalkEnd {
+            walked: walked.clone(),
+            _open: tx.clone(),
+        };
+        (walked, end)
+    }
+
+    /// The walk returned (with its rows or its error): the writer may take the channel's end
+    /// for the year's.
+    fn reached(self) {
+        self.walked.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The items a statement writer takes: what the walk sends, then, if the channel closed
+/// without the walk reaching the end (it was dropped), one error, so the batch is not finished
+/// with part of the year.
+fn until_the_end<T>(
+    mut rx: tokio::sync::mpsc::Receiver<Result<T, String>>,
+    walked: Arc<std::sync::atomic::AtomicBool>,
+) -> impl Iterator<Item = Result<T, String>> {
+    let mut cut_short = false;
+    std::iter::from_fn(move || match rx.blocking_recv() {
+        Some(item) => Some(item),
+        None if walked.load(std::sync::atomic::Ordering::SeqCst) || cut_short => None,
+        None => {
+            cut_short = true;
+            Some(Err("stopped before the end of the year".to_string()))
+        }
+    })
 }

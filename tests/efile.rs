@@ -546,6 +546,65 @@ async fn an_interrupted_run_leaves_the_folder_as_it_was() {
             "old"
         );
     }
+    // `statements` the same way: its PDF writer's thread must not finish the batch (and the
+    // combined file) with the part of the year it got before the signal.
+    let st = dir.path().join("st");
+    std::fs::create_dir_all(st.join("1099-NEC-2025")).unwrap();
+    std::fs::write(st.join("1099-NEC-2025/usr_old.pdf"), "old").unwrap();
+    let list = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut c = Command::new(BIN);
+    c.current_dir(dir.path())
+        .args([
+            "statements",
+            "1099",
+            "--year",
+            "2025",
+            "--out",
+            "st",
+            "--combined",
+            "st/copy-b.pdf",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in with_payer(&env) {
+        c.env(k, v);
+    }
+    let child = c.spawn().unwrap();
+    let started = std::time::Instant::now();
+    let staged = || {
+        list(&st)
+            .iter()
+            .filter(|n| n.starts_with(".1099-NEC-2025.staging-"))
+            .map(|n| std::fs::read_dir(st.join(n)).map_or(0, |d| d.count()))
+            .sum::<usize>()
+    };
+    while staged() < 5 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no statements were staged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert_eq!(list(&st), ["1099-NEC-2025"], "{err}");
+    assert_eq!(list(&st.join("1099-NEC-2025")), ["usr_old.pdf"], "{err}");
+
     // Not interrupted, the run replaces the file.
     let o = run(
         dir.path(),
