@@ -467,6 +467,51 @@ fn calendar_2026_shows_february_1_2027_for_1099_nec() {
     assert_eq!(d["nominal"], "2027-01-31");
 }
 
+/// The names in a folder, sorted.
+#[cfg(unix)]
+fn list(d: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs the tool in `dir`, sends it `signal` once `ready` says it is part-way, and returns
+/// how it ended.
+#[cfg(unix)]
+fn interrupted(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    signal: libc::c_int,
+    ready: impl Fn() -> bool,
+) -> Output {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let child = c.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !ready() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "{args:?} never got part-way"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+    child.wait_with_output().unwrap()
+}
+
 /// A Ctrl-C (or SIGTERM) part-way through leaves the folder as it was: no new file, no hidden
 /// temp file with full TINs, the earlier run's file untouched, exit 130.
 #[cfg(unix)]
@@ -489,52 +534,26 @@ async fn an_interrupted_run_leaves_the_folder_as_it_was() {
     let out = dir.path().join("efile");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("iris-1099-NEC-2025-001.csv"), "old").unwrap();
-    let names = || -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
+    let efile = [
+        "efile",
+        "iris",
+        "1099",
+        "--year",
+        "2025",
+        "--out",
+        "efile",
+        "--max-records",
+        "1",
+    ];
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
-        let mut c = Command::new(BIN);
-        c.current_dir(dir.path())
-            .args([
-                "efile",
-                "iris",
-                "1099",
-                "--year",
-                "2025",
-                "--out",
-                "efile",
-                "--max-records",
-                "1",
-            ])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
-        for (k, v) in with_payer(&env) {
-            c.env(k, v);
-        }
-        let child = c.spawn().unwrap();
-        // Wait until it has finished some files (closed temp files), then interrupt it.
-        let started = std::time::Instant::now();
-        while names().iter().filter(|n| n.ends_with(".tmp")).count() < 20 {
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(120),
-                "no temp files appeared"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        // SAFETY: kill(2) on our own child's pid.
-        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
-        let o = child.wait_with_output().unwrap();
+        // Interrupted once it has finished some files (closed temp files).
+        let o = interrupted(dir.path(), &efile, &with_payer(&env), signal, || {
+            list(&out).iter().filter(|n| n.ends_with(".tmp")).count() >= 20
+        });
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(code), "{err}");
         assert!(err.contains("stopped"), "{err}");
-        let left = names();
+        let left = list(&out);
         assert!(
             left == ["iris-1099-NEC-2025-001.csv"],
             "{err}\n{} files left, first {:?}",
@@ -546,60 +565,36 @@ async fn an_interrupted_run_leaves_the_folder_as_it_was() {
             "old"
         );
     }
+
     // `statements` the same way: its PDF writer's thread must not finish the batch (and the
     // combined file) with the part of the year it got before the signal.
     let st = dir.path().join("st");
     std::fs::create_dir_all(st.join("1099-NEC-2025")).unwrap();
     std::fs::write(st.join("1099-NEC-2025/usr_old.pdf"), "old").unwrap();
-    let list = |d: &Path| -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let mut c = Command::new(BIN);
-    c.current_dir(dir.path())
-        .args([
-            "statements",
-            "1099",
-            "--year",
-            "2025",
-            "--out",
-            "st",
-            "--combined",
-            "st/copy-b.pdf",
-        ])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    for (k, v) in with_payer(&env) {
-        c.env(k, v);
-    }
-    let child = c.spawn().unwrap();
-    let started = std::time::Instant::now();
-    let staged = || {
-        list(&st)
-            .iter()
-            .filter(|n| n.starts_with(".1099-NEC-2025.staging-"))
-            .map(|n| std::fs::read_dir(st.join(n)).map_or(0, |d| d.count()))
-            .sum::<usize>()
-    };
-    while staged() < 5 {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(120),
-            "no statements were staged"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
-        0
+    let statements = [
+        "statements",
+        "1099",
+        "--year",
+        "2025",
+        "--out",
+        "st",
+        "--combined",
+        "st/copy-b.pdf",
+    ];
+    let o = interrupted(
+        dir.path(),
+        &statements,
+        &with_payer(&env),
+        libc::SIGINT,
+        || {
+            list(&st)
+                .iter()
+                .filter(|n| n.starts_with(".1099-NEC-2025.staging-"))
+                .map(|n| std::fs::read_dir(st.join(n)).map_or(0, |d| d.count()))
+                .sum::<usize>()
+                >= 5
+        },
     );
-    let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(130), "{err}");
     assert_eq!(list(&st), ["1099-NEC-2025"], "{err}");
