@@ -550,22 +550,36 @@ fn audit_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<
             dir,
         );
         let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        let row = Row {
-            payees: size,
-            backend: db.label,
-            phase,
-            wall: m.wall,
-            rss_kb: m.max_rss_kb,
-            cpu: m.cpu,
-            rows: stored,
-        };
-        print_row(&row);
-        println!(
-            "           ({stored} payees audited; {format} {:.1} MB)",
+        let note = format!(
+            "{stored} payees audited; {format} {:.1} MB",
             bytes as f64 / 1e6
         );
-        rows_out.push(row);
+        push_phase(rows_out, size, db, phase, &m, stored, &note);
     }
+}
+
+/// Prints one measured phase with a note under it and keeps it for the summary.
+fn push_phase(
+    rows_out: &mut Vec<Row>,
+    size: u64,
+    db: &Db,
+    phase: &'static str,
+    m: &Measured,
+    rows: i64,
+    note: &str,
+) {
+    let row = Row {
+        payees: size,
+        backend: db.label,
+        phase,
+        wall: m.wall,
+        rss_kb: m.max_rss_kb,
+        cpu: m.cpu,
+        rows,
+    };
+    print_row(&row);
+    println!("           ({note})");
+    rows_out.push(row);
 }
 
 /// The other commands that walk a year, each as its own process (issue 10: memory flat in the
@@ -620,18 +634,8 @@ fn walk_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<R
         }
         let m = run_measured(phase, &mut cmd, dir);
         let files = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
-        let row = Row {
-            payees: size,
-            backend: db.label,
-            phase,
-            wall: m.wall,
-            rss_kb: m.max_rss_kb,
-            cpu: m.cpu,
-            rows: stored,
-        };
-        print_row(&row);
-        println!("           ({stored} payees walked; {files} files written)");
-        rows_out.push(row);
+        let note = format!("{stored} payees walked; {files} files written");
+        push_phase(rows_out, size, db, phase, &m, stored, &note);
     }
 }
 

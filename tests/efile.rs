@@ -46,7 +46,18 @@ async fn synced() -> (
     tempfile::TempDir,
     Vec<(&'static str, String)>,
 ) {
-    let emu = common::emulator(0, 0, 0).await;
+    synced_with(0).await
+}
+
+/// [`synced`] with `bulk` generated payees beside the hard cases.
+async fn synced_with(
+    bulk: usize,
+) -> (
+    masspay_emulator::RunningEmulator,
+    tempfile::TempDir,
+    Vec<(&'static str, String)>,
+) {
+    let emu = common::emulator(bulk, 0, 0).await;
     let dir = tempfile::tempdir().unwrap();
     let env: Vec<(&'static str, String)> = vec![
         ("MASSPAY_BASE_URL", emu.base_url()),
@@ -518,19 +529,7 @@ fn interrupted(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_leaves_the_folder_as_it_was() {
     // Enough payees (and one record per file) that the run is still writing when signalled.
-    let emu = common::emulator(20_000, 0, 0).await;
-    let dir = tempfile::tempdir().unwrap();
-    let env: Vec<(&'static str, String)> = vec![
-        ("MASSPAY_BASE_URL", emu.base_url()),
-        (
-            "MASSPAY_API_KEY",
-            masspay_emulator::SANDBOX_API_KEY.to_string(),
-        ),
-        ("MASSPAY_TAX_KEY", common::TEST_KEY_HEX.to_string()),
-    ];
-    let e: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let o = run(dir.path(), &["sync", "--year", "2025"], &e);
-    assert!(o.status.success(), "{}", text(&o));
+    let (_emu, dir, env) = synced_with(20_000).await;
     let out = dir.path().join("efile");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("iris-1099-NEC-2025-001.csv"), "old").unwrap();
