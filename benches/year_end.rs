@@ -14,8 +14,8 @@
 //! `wait4`. End to end is sync + report (wall summed, peak RSS the larger of the two).
 //!
 //! After the report it runs `audit tins` (json, csv) and the other year walks (`report 1042s`,
-//! `tin-match export`, `efile iris 1099`; `YEAR_END_WALKS=0` skips them), each as its own
-//! process with its peak RSS. After those it re-syncs the same year on the same store (`resync`;
+//! `tin-match export`, `efile iris 1099`, and `report 1099 --pdf` as `packet`;
+//! `YEAR_END_WALKS=0` skips them), each as its own process with its peak RSS. After those it re-syncs the same year on the same store (`resync`;
 //! `YEAR_END_RESYNC=0` skips it).
 //!
 //! `--recorded` (or `YEAR_END_RECORDED=1`) writes the emulator's tax body for the size to a file
@@ -584,13 +584,14 @@ fn push_phase(
 
 /// The other commands that walk a year, each as its own process (issue 10: memory flat in the
 /// payee count for every command that walks a year): `report 1042s`, `tin-match export` and
-/// `efile iris 1099` (with a `[payer]` from the environment). Skipped with `YEAR_END_WALKS=0`.
+/// `efile iris 1099` (with a `[payer]` from the environment), `report 1099 --pdf` (the packet).
+/// Skipped with `YEAR_END_WALKS=0`.
 fn walk_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<Row>) {
     if std::env::var("YEAR_END_WALKS").is_ok_and(|v| v.trim() == "0") {
         return;
     }
     let year = YEAR.to_string();
-    let phases: [(&'static str, &[&str]); 3] = [
+    let phases: [(&'static str, &[&str]); 4] = [
         (
             "1042s",
             &[
@@ -613,6 +614,13 @@ fn walk_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<R
             "efile",
             &[
                 "efile", "iris", "1099", "--year", &year, "--format", "json", "--out",
+            ],
+        ),
+        // The year-end packet (cover, exceptions, worksheet pages) beside the worksheet.
+        (
+            "packet",
+            &[
+                "report", "1099", "--year", &year, "--pdf", "--format", "json", "--out",
             ],
         ),
     ];

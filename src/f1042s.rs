@@ -1127,7 +1127,11 @@ pub async fn report_1042s(
     let mut with_issues = 0;
     let mut used_codes: std::collections::BTreeSet<(&str, String)> = Default::default();
     let mut stream = store.year_payees(year, None);
-    let mut pdf_rows: Vec<F1042sRow> = Vec::new();
+    let mut packet = if pdf {
+        Some(crate::statements::PacketWalk::f1042s(store, settings).await?)
+    } else {
+        None
+    };
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         let rows = match outcome(&y, &ctx)? {
@@ -1166,9 +1170,9 @@ pub async fn report_1042s(
                 used_codes.insert(("ch4_exemption", row.ch4_exemption.clone()));
             }
             writer.write(row)?;
-        }
-        if pdf {
-            pdf_rows.extend(rows);
+            if let Some(p) = packet.as_mut() {
+                p.push_1042s(row)?;
+            }
         }
     }
     drop(stream);
@@ -1250,14 +1254,13 @@ pub async fn report_1042s(
     };
     let summary_file = sheet::write_summary(out, year, &summary_lines(&summary))
         .context("writing the Form 1042 summary")?;
-    let pdf = if pdf {
+    let pdf = if let Some(packet) = packet {
         // The year-end packet: cover, exceptions, worksheet (src/statements.rs).
         let path = out.join(format!("1042-S-{year}.pdf"));
-        let packet = crate::statements::write_1042s_packet(
-            store, settings, &run, &path, &pdf_rows, &summary,
-        )
-        .await
-        .context("writing the PDF packet")?;
+        let packet =
+            crate::statements::write_1042s_packet(store, settings, &run, &path, packet, &summary)
+                .await
+                .context("writing the PDF packet")?;
         Some(packet)
     } else {
         None

@@ -202,7 +202,12 @@ pub async fn report_1099(
     let mut ambiguous = 0;
     let mut excluded_exempt = Vec::new();
     let mut conflicts = Vec::new();
-    let mut pdf_rows = Vec::new();
+    // `--pdf`: the packet's rows are set aside on disk as the walk goes (memory holds a page).
+    let mut packet = if pdf {
+        Some(crate::statements::PacketWalk::nec(store, settings).await?)
+    } else {
+        None
+    };
     // Only the payees a 1099-NEC decision can reach (the rest are below the threshold with
     // nothing on file: `nec_floor_cents`); the worksheet never reads a date of birth.
     let mut stream = store.year_payees_where(
@@ -233,15 +238,15 @@ pub async fn report_1099(
             .or_default() += 1;
         ambiguous += usize::from(y.check.ambiguous);
         writer.write(&row)?;
-        if pdf {
-            pdf_rows.push(row);
+        if let Some(p) = packet.as_mut() {
+            p.push_nec(&row)?;
         }
     }
     drop(stream);
     let payees = writer.rows();
     let file = nec::finish(writer).context("writing the worksheet")?;
     total.rescale(2);
-    let pdf = if pdf {
+    let pdf = if let Some(packet) = packet {
         // The year-end packet: cover, exceptions, worksheet (src/statements.rs).
         let path = out.join(format!("1099-NEC-{year}.pdf"));
         let (path, _) = crate::statements::write_nec_packet(
@@ -250,7 +255,7 @@ pub async fn report_1099(
             &run,
             year,
             &path,
-            &pdf_rows,
+            packet,
             threshold,
             unmask,
             &statuses,

@@ -15,9 +15,7 @@ use masspay_tax_forms::batch::{AnyStatement, BatchOptions, write_statements};
 use masspay_tax_forms::f1042s::{F1042sRow, format_rate};
 use masspay_tax_forms::fonts::FontSet;
 use masspay_tax_forms::nec::NecRow;
-use masspay_tax_forms::packet::{
-    ExceptionRow, Exceptions, PacketInfo, WorksheetRow, packet_document, write_packet,
-};
+use masspay_tax_forms::packet::{ExceptionRow, ExceptionSection, PacketInfo, PacketRows};
 use masspay_tax_forms::statement::{
     Statement1042S, Statement1099Nec, StatementPayer, StatementRun,
 };
@@ -523,6 +521,121 @@ pub async fn kyc_exceptions(
     ))
 }
 
+/// What a `--pdf` packet gathers while the year is walked: the worksheet rows and the row
+/// exceptions, set aside on disk and sealed ([`PacketRows`]), the open KYC holds the walk meets,
+/// and the box totals for the cover. Memory holds one page of rows, whatever the count.
+pub struct PacketWalk {
+    rows: PacketRows,
+    held: HeldPayees,
+    fonts: FontSet,
+    box1: Decimal,
+    box4: Decimal,
+}
+
+impl PacketWalk {
+    /// For `report 1099 --pdf` (the settings' fonts and `packet.toml` layout are read now, so a
+    /// bad template fails before the walk).
+    pub async fn nec(store: &Store, settings: &crate::config::Settings) -> Result<PacketWalk> {
+        let layout = layout(settings, Kind::Packet)?;
+        PacketWalk::start(store, settings, PacketRows::nec(&layout)).await
+    }
+
+    /// For `report 1042s --pdf` (`packet-1042-s.toml`).
+    pub async fn f1042s(store: &Store, settings: &crate::config::Settings) -> Result<PacketWalk> {
+        let layout = layout(settings, Kind::Packet1042S)?;
+        PacketWalk::start(store, settings, PacketRows::f1042s(&layout)).await
+    }
+
+    async fn start(
+        store: &Store,
+        settings: &crate::config::Settings,
+        rows: std::io::Result<PacketRows>,
+    ) -> Result<PacketWalk> {
+        Ok(PacketWalk {
+            rows: rows.context("setting aside the packet's rows")?,
+            held: HeldPayees::load(store).await?,
+            fonts: fonts(settings)?,
+            box1: Decimal::ZERO,
+            box4: Decimal::ZERO,
+        })
+    }
+
+    pub fn push_nec(&mut self, r: &NecRow) -> Result<()> {
+        self.held.meet(&r.user_token);
+        self.box1 += masspay_tax_rules::round_cents(r.box1);
+        self.box4 += masspay_tax_rules::round_cents(r.box4);
+        self.rows
+            .push_nec(r)
+            .context("setting aside a row for the packet")
+    }
+
+    pub fn push_1042s(&mut self, r: &F1042sRow) -> Result<()> {
+        self.held.meet(&r.user_token);
+        self.rows
+            .push_1042s(r)
+            .context("setting aside a row for the packet")
+    }
+
+    /// Draws and writes the packet on a blocking thread, the exceptions set aside first, then
+    /// `more`, then the open KYC holds. If this future is dropped (Ctrl-C), the thread stops at
+    /// its next page and removes the unfinished file.
+    async fn write(
+        self,
+        store: &Store,
+        path: &Path,
+        info: PacketInfo,
+        mut more: Vec<ExceptionSection>,
+    ) -> Result<(PathBuf, bool)> {
+        more.push(self.held.section(store).await?);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let _guard = StopOnDrop(stop.clone());
+        let (rows, fonts, target) = (self.rows, self.fonts, path.to_path_buf());
+        tokio::task::spawn_blocking(move || rows.write(&target, &info, more, &fonts, &stop))
+            .await
+            .context("the packet writer stopped")?
+            .with_context(|| format!("writing the packet {}", path.display()))
+    }
+}
+
+/// The payees with an open KYC hold, loaded before a walk; the walk marks those it meets, and
+/// the packet lists their holds ([`kyc_exceptions`]).
+pub struct HeldPayees {
+    open: std::collections::HashSet<String>,
+    met: std::collections::HashSet<String>,
+}
+
+impl HeldPayees {
+    pub async fn load(store: &Store) -> Result<HeldPayees> {
+        Ok(HeldPayees {
+            open: store
+                .holds(true)
+                .await?
+                .into_iter()
+                .map(|h| h.user_token)
+                .collect(),
+            met: Default::default(),
+        })
+    }
+
+    pub fn meet(&mut self, token: &str) {
+        if self.open.contains(token) && !self.met.contains(token) {
+            self.met.insert(token.to_string());
+        }
+    }
+
+    /// The exceptions page's KYC section.
+    pub async fn section(self, store: &Store) -> Result<ExceptionSection> {
+        let met: std::collections::HashSet<&str> = self.met.iter().map(String::as_str).collect();
+        Ok(ExceptionSection::kyc(kyc_exceptions(store, &met).await?))
+    }
+}
+
 /// The packet `report 1042s --pdf` writes: cover (withholding agent, rules, counts, the Form
 /// 1042 totals by income code and rate), exceptions, worksheet, at `path`. The same packet code
 /// as the 1099-NEC's, with the `packet-1042-s.toml` layout.
@@ -531,14 +644,9 @@ pub async fn write_1042s_packet(
     settings: &crate::config::Settings,
     run: &SyncRun,
     path: &Path,
-    rows: &[F1042sRow],
+    packet: PacketWalk,
     s: &crate::f1042s::F1042Summary,
 ) -> Result<PathBuf> {
-    let fonts = fonts(settings)?;
-    let layout = layout(settings, Kind::Packet1042S)?;
-    let tokens: std::collections::HashSet<&str> =
-        rows.iter().map(|r| r.user_token.as_str()).collect();
-    let kyc = kyc_exceptions(store, &tokens).await?;
     let mut rules = vec![match s.services_performed {
         "not_set" => "services performed: NOT SET, the IRS presumption applies (US source, 30% \
                       unless a valid treaty claim)"
@@ -615,20 +723,22 @@ pub async fn write_1042s_packet(
         name: String::new(),
         detail: n.words.clone(),
     };
-    let exceptions = Exceptions::from_1042s_rows(
-        rows,
-        s.conflicts.iter().map(note).collect(),
-        s.left_off
-            .iter()
-            .filter(|n| n.reason == "unknown_country")
-            .map(note)
-            .collect(),
-        kyc,
-    );
-    let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_1042s).collect();
-    let (doc, _) = packet_document(&info, &exceptions, &ws, &layout, &fonts);
-    write_packet(path, &doc, &fonts)
-        .with_context(|| format!("writing the packet {}", path.display()))
+    let more = vec![
+        ExceptionSection::new(
+            "exceptions_conflicts",
+            s.conflicts.iter().map(note).collect(),
+        ),
+        ExceptionSection::new(
+            "exceptions_undecided",
+            s.left_off
+                .iter()
+                .filter(|n| n.reason == "unknown_country")
+                .map(note)
+                .collect(),
+        ),
+    ];
+    let (path, _) = packet.write(store, path, info, more).await?;
+    Ok(path)
 }
 
 /// The packet `report 1099 --pdf` writes: cover, exceptions, worksheet, at `path`.
@@ -639,23 +749,19 @@ pub async fn write_nec_packet(
     run: &SyncRun,
     year: i32,
     path: &Path,
-    rows: &[NecRow],
+    packet: PacketWalk,
     threshold: Decimal,
     unmask: bool,
     statuses: &std::collections::BTreeMap<String, usize>,
     excluded_exempt: usize,
 ) -> Result<(PathBuf, bool)> {
-    let fonts = fonts(settings)?;
-    let layout = layout(settings, Kind::Packet)?;
-    let mut b1 = Decimal::ZERO;
-    let mut b4 = Decimal::ZERO;
-    for r in rows {
-        b1 += masspay_tax_rules::round_cents(r.box1);
-        b4 += masspay_tax_rules::round_cents(r.box4);
-    }
+    let (mut b1, mut b4) = (packet.box1, packet.box4);
     b1.rescale(2);
     b4.rescale(2);
-    let mut counts = vec![("reportable payees".to_string(), rows.len().to_string())];
+    let mut counts = vec![(
+        "reportable payees".to_string(),
+        packet.rows.len().to_string(),
+    )];
     for (k, v) in statuses {
         counts.push((format!("TIN {k}"), v.to_string()));
     }
@@ -693,20 +799,7 @@ pub async fn write_nec_packet(
         generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         sandbox,
     };
-    let tokens: std::collections::HashSet<&str> =
-        rows.iter().map(|r| r.user_token.as_str()).collect();
-    let kyc = kyc_exceptions(store, &tokens).await?;
-    let ws: Vec<WorksheetRow> = rows.iter().map(WorksheetRow::from_nec).collect();
-    let (doc, missing) = packet_document(
-        &info,
-        &Exceptions::from_nec_rows(rows, kyc),
-        &ws,
-        &layout,
-        &fonts,
-    );
-    let path = write_packet(path, &doc, &fonts)
-        .with_context(|| format!("writing the packet {}", path.display()))?;
-    Ok((path, missing))
+    packet.write(store, path, info, Vec::new()).await
 }
 
 /// Whether the walk feeding a statement writer's thread got to the end of the year. The

@@ -599,6 +599,38 @@ async fn an_interrupted_run_leaves_the_folder_as_it_was() {
     assert_eq!(list(&st), ["1099-NEC-2025"], "{err}");
     assert_eq!(list(&st.join("1099-NEC-2025")), ["usr_old.pdf"], "{err}");
 
+    // `report 1099 --pdf`: stopped while the packet is being drawn (its temp file begun), the
+    // earlier packet stays and no temp file (it may hold full TINs) is left.
+    let rp = dir.path().join("rp");
+    std::fs::create_dir_all(&rp).unwrap();
+    std::fs::write(rp.join("1099-NEC-2025.pdf"), "old").unwrap();
+    let report = [
+        "report",
+        "1099",
+        "--year",
+        "2025",
+        "--out",
+        "rp",
+        "--pdf",
+        "--unmask-tin",
+    ];
+    let o = interrupted(dir.path(), &report, &with_payer(&env), libc::SIGINT, || {
+        list(&rp)
+            .iter()
+            .any(|n| n.contains(".pdf") && n.ends_with(".tmp"))
+    });
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert_eq!(
+        list(&rp),
+        ["1099-NEC-2025.csv", "1099-NEC-2025.pdf"],
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(rp.join("1099-NEC-2025.pdf")).unwrap(),
+        "old"
+    );
+
     // Not interrupted, the run replaces the file.
     let o = run(
         dir.path(),

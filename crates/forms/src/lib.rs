@@ -10,7 +10,8 @@
 //!   fallback font, subsetting), [`template`] (layouts as data, `templates/layouts/*.toml`),
 //!   [`render`] (model → PDF), [`statement`] (1099-NEC and 1042-S recipient statements),
 //!   [`packet`] (cover, exceptions, worksheet; 1099-NEC and 1042-S alike), [`batch`] (many
-//!   statements in parallel) and [`combined`] (one streamed print-ready file).
+//!   statements in parallel) and [`combined`] (one streamed print-ready file); [`spill`] sets
+//!   a year's packet rows aside on disk, sealed, while the year is walked.
 
 pub mod atomic;
 pub mod batch;
@@ -22,6 +23,7 @@ pub mod fonts;
 pub mod nec;
 pub mod packet;
 pub mod render;
+pub mod spill;
 pub mod statement;
 pub mod template;
 

@@ -85,32 +85,18 @@ impl Exceptions {
     /// The exceptions the 1099-NEC worksheet rows themselves show (their `tin_status` and
     /// flags), then open KYC holds (`None`: no hold data in the store).
     pub fn from_nec_rows(rows: &[NecRow], kyc_holds: Option<Vec<ExceptionRow>>) -> Exceptions {
-        let (mut tin, mut zip, mut conflicts) = (Vec::new(), Vec::new(), Vec::new());
+        let mut found: [Vec<ExceptionRow>; 3] = Default::default();
         for r in rows {
-            let row = |detail: String| ExceptionRow {
-                user_token: r.user_token.clone(),
-                name: name_cell(&r.name, &r.business_name),
-                detail,
-            };
-            if matches!(r.tin_status.as_str(), "missing" | "malformed" | "invalid") {
-                tin.push(row(format!("TIN {}", r.tin_status)));
-            }
-            let flags: Vec<&str> = r.flags.split(';').map(str::trim).collect();
-            if flags.contains(&"zip_repaired") {
-                zip.push(row(format!("ZIP now {}", r.zip.trim())));
-            }
-            if flags.contains(&"ambiguous_tin_type") {
-                conflicts.push(row(format!(
-                    "TIN type ambiguous (reported as {})",
-                    r.tin_type
-                )));
+            for (list, e) in found.iter_mut().zip(nec_exceptions(r)) {
+                list.extend(e);
             }
         }
+        let [tin, zip, conflicts] = found;
         Exceptions {
             sections: vec![
-                ExceptionSection::new("exceptions_tin", tin),
-                ExceptionSection::new("exceptions_zip", zip),
-                ExceptionSection::new("exceptions_conflicts", conflicts),
+                ExceptionSection::new(NEC_SECTIONS[0], tin),
+                ExceptionSection::new(NEC_SECTIONS[1], zip),
+                ExceptionSection::new(NEC_SECTIONS[2], conflicts),
                 ExceptionSection::kyc(kyc_holds),
             ],
         }
@@ -126,23 +112,11 @@ impl Exceptions {
         kyc_holds: Option<Vec<ExceptionRow>>,
     ) -> Exceptions {
         let mut issues: Vec<ExceptionRow> = Vec::new();
-        for r in rows.iter().filter(|r| !r.issues.trim().is_empty()) {
-            let detail = format!("code {}: {}", r.income_code, r.issues.trim());
-            match issues.last_mut() {
-                // One line per payee: a payee's forms share most issues.
-                Some(last) if last.user_token == r.user_token => {
-                    if !last.detail.ends_with(r.issues.trim()) {
-                        last.detail.push_str(" | ");
-                        last.detail.push_str(&detail);
-                    }
-                }
-                _ => issues.push(ExceptionRow {
-                    user_token: r.user_token.clone(),
-                    name: name_cell(&r.name, &r.business_name),
-                    detail,
-                }),
-            }
+        let mut last = None;
+        for r in rows {
+            issues.extend(merge_issue(&mut last, r));
         }
+        issues.extend(last);
         Exceptions {
             sections: vec![
                 ExceptionSection::new("exceptions_issues", issues),
@@ -329,7 +303,383 @@ pub const LABELS: [&str; 22] = [
     "empty",
 ];
 
+/// One worksheet row as the packet prints it: a cell per layout column, then the amounts of the
+/// columns that are totalled. What [`PacketRows`] sets aside, so a packet holds one page of rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedRow {
+    cells: Vec<String>,
+    sums: Vec<Decimal>,
+}
+
+/// The indexes of the layout's totalled columns.
+fn sum_columns(l: &Layout) -> Vec<usize> {
+    l.columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.total)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+impl PrintedRow {
+    pub fn new(r: &WorksheetRow, l: &Layout) -> PrintedRow {
+        PrintedRow {
+            cells: l.columns.iter().map(|c| r.cell(&c.key)).collect(),
+            sums: sum_columns(l)
+                .into_iter()
+                .map(|j| r.amount(&l.columns[j].key))
+                .collect(),
+        }
+    }
+
+    fn fields(&self) -> Vec<String> {
+        let mut v = self.cells.clone();
+        v.extend(self.sums.iter().map(Decimal::to_string));
+        v
+    }
+
+    fn from_fields(mut fields: Vec<String>, l: &Layout) -> std::io::Result<PrintedRow> {
+        let n = l.columns.len();
+        let bad = || std::io::Error::other("a set-aside worksheet row does not fit the layout");
+        if fields.len() != n + sum_columns(l).len() {
+            return Err(bad());
+        }
+        let sums = fields
+            .split_off(n)
+            .iter()
+            .map(|s| s.parse::<Decimal>().map_err(|_| bad()))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(PrintedRow {
+            cells: fields,
+            sums,
+        })
+    }
+}
+
+/// The exceptions one 1099-NEC worksheet row shows, by section: TIN, ZIP, TIN type conflicts.
+fn nec_exceptions(r: &NecRow) -> [Option<ExceptionRow>; 3] {
+    let row = |detail: String| ExceptionRow {
+        user_token: r.user_token.clone(),
+        name: name_cell(&r.name, &r.business_name),
+        detail,
+    };
+    let flags: Vec<&str> = r.flags.split(';').map(str::trim).collect();
+    [
+        matches!(r.tin_status.as_str(), "missing" | "malformed" | "invalid")
+            .then(|| row(format!("TIN {}", r.tin_status))),
+        flags
+            .contains(&"zip_repaired")
+            .then(|| row(format!("ZIP now {}", r.zip.trim()))),
+        flags
+            .contains(&"ambiguous_tin_type")
+            .then(|| row(format!("TIN type ambiguous (reported as {})", r.tin_type))),
+    ]
+}
+
+const NEC_SECTIONS: [&str; 3] = ["exceptions_tin", "exceptions_zip", "exceptions_conflicts"];
+
+/// Adds a 1042-S row's issues to the payee line being built (`last`): one line per payee, as a
+/// payee's forms share most issues. Returns the line of the previous payee once it is complete.
+fn merge_issue(last: &mut Option<ExceptionRow>, r: &F1042sRow) -> Option<ExceptionRow> {
+    let issues = r.issues.trim();
+    if issues.is_empty() {
+        return None;
+    }
+    let detail = format!("code {}: {issues}", r.income_code);
+    match last {
+        Some(l) if l.user_token == r.user_token => {
+            if !l.detail.ends_with(issues) {
+                l.detail.push_str(" | ");
+                l.detail.push_str(&detail);
+            }
+            None
+        }
+        _ => last.replace(ExceptionRow {
+            user_token: r.user_token.clone(),
+            name: name_cell(&r.name, &r.business_name),
+            detail,
+        }),
+    }
+}
+
+/// A packet's worksheet rows and row exceptions, set aside on disk (sealed, [`crate::spill`])
+/// while the year is walked, so `--pdf` holds one page of rows at a time whatever the count.
+pub struct PacketRows {
+    layout: Layout,
+    rows: crate::spill::Spill,
+    sections: Vec<(&'static str, crate::spill::Spill)>,
+    pending: Option<ExceptionRow>,
+}
+
+fn exception_fields(e: &ExceptionRow) -> [&str; 3] {
+    [&e.user_token, &e.name, &e.detail]
+}
+
+impl PacketRows {
+    fn with_sections(l: &Layout, keys: &[&'static str]) -> std::io::Result<PacketRows> {
+        Ok(PacketRows {
+            layout: l.clone(),
+            rows: crate::spill::Spill::new()?,
+            sections: keys
+                .iter()
+                .map(|k| Ok((*k, crate::spill::Spill::new()?)))
+                .collect::<std::io::Result<_>>()?,
+            pending: None,
+        })
+    }
+
+    /// For the 1099-NEC packet (layout `packet.toml`).
+    pub fn nec(l: &Layout) -> std::io::Result<PacketRows> {
+        PacketRows::with_sections(l, &NEC_SECTIONS)
+    }
+
+    /// For the 1042-S packet (layout `packet-1042-s.toml`).
+    pub fn f1042s(l: &Layout) -> std::io::Result<PacketRows> {
+        PacketRows::with_sections(l, &["exceptions_issues"])
+    }
+
+    /// Worksheet rows set aside so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn push_nec(&mut self, r: &NecRow) -> std::io::Result<()> {
+        let printed = PrintedRow::new(&WorksheetRow::from_nec(r), &self.layout);
+        self.rows.push(&printed.fields())?;
+        for ((_, spill), e) in self.sections.iter_mut().zip(nec_exceptions(r)) {
+            if let Some(e) = e {
+                spill.push(&exception_fields(&e))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn push_1042s(&mut self, r: &F1042sRow) -> std::io::Result<()> {
+        let printed = PrintedRow::new(&WorksheetRow::from_1042s(r), &self.layout);
+        self.rows.push(&printed.fields())?;
+        if let Some(done) = merge_issue(&mut self.pending, r)
+            && let Some((_, spill)) = self.sections.first_mut()
+        {
+            spill.push(&exception_fields(&done))?;
+        }
+        Ok(())
+    }
+
+    /// Draws the packet with the sections set aside first, then `more` (conflicts, KYC holds,
+    /// …), and writes it to `path` atomically, one chunk of pages at a time. The bool says
+    /// whether a character could not be shown. When `stop` turns true (Ctrl-C), the writing
+    /// ends with an [`std::io::ErrorKind::Interrupted`] error and nothing appears at `path`.
+    pub fn write(
+        mut self,
+        path: &std::path::Path,
+        info: &PacketInfo,
+        more: Vec<ExceptionSection>,
+        fonts: &FontSet,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> std::io::Result<(std::path::PathBuf, bool)> {
+        if let Some(done) = self.pending.take()
+            && let Some((_, spill)) = self.sections.first_mut()
+        {
+            spill.push(&exception_fields(&done))?;
+        }
+        let l = self.layout;
+        let mut sections: Vec<SectionSource<'_>> = Vec::new();
+        for (key, spill) in self.sections {
+            let r = spill.into_reader()?;
+            sections.push(SectionSource {
+                key: key.to_string(),
+                no_data: false,
+                len: r.len(),
+                rows: Box::new(r.map(|f| {
+                    let mut f = f?.into_iter();
+                    let mut next = || f.next().unwrap_or_default();
+                    Ok(ExceptionRow {
+                        user_token: next(),
+                        name: next(),
+                        detail: next(),
+                    })
+                })),
+            });
+        }
+        for s in more {
+            sections.push(SectionSource {
+                key: s.key,
+                no_data: s.no_data,
+                len: s.rows.len(),
+                rows: Box::new(s.rows.into_iter().map(Ok)),
+            });
+        }
+        let rows = self.rows.into_reader()?;
+        let worksheet = WorksheetSource {
+            len: rows.len(),
+            rows: Box::new(rows.map(|f| PrintedRow::from_fields(f?, &l))),
+        };
+        let title = fill(l.label("cover_title"), &info.form, info.tax_year);
+        let out = crate::combined::CombinedPdf::create(path, &title)?;
+        // This thread draws; chunks of pages are rendered on every core and appended in order
+        // by one more thread.
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        type Rendered = std::io::Result<(lopdf::Document, String)>;
+        let (missing, out, sent, appended) = std::thread::scope(|scope| {
+            let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Page>)>(1);
+            let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, Rendered)>(1);
+            for _ in 0..workers {
+                let (job_rx, done_tx, title) = (job_rx.clone(), done_tx.clone(), title.clone());
+                scope.spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((i, pages)) = job else { return };
+                        let doc = Document {
+                            title: title.clone(),
+                            pages,
+                        };
+                        let r = crate::render::render_document(&doc, fonts)
+                            .map(|pdf| (pdf, crate::render::document_id(&doc)))
+                            .map_err(std::io::Error::other);
+                        if done_tx.send((i, r)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop((job_rx, done_tx));
+            let appender = scope.spawn(move || {
+                let mut out = out;
+                let mut waiting = std::collections::BTreeMap::new();
+                let mut next = 0;
+                for (i, r) in done_rx {
+                    waiting.insert(i, r?);
+                    while let Some((pdf, id)) = waiting.remove(&next) {
+                        out.append(pdf, &id)?;
+                        next += 1;
+                    }
+                }
+                std::io::Result::Ok((out, next))
+            });
+            let mut chunk: Vec<Page> = Vec::with_capacity(PACKET_CHUNK);
+            let mut sent = 0;
+            let stopped = || std::io::Error::other("the packet's renderers stopped");
+            let drawn = draw_packet(info, sections, worksheet, &l, fonts, &mut |page| {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::Interrupted,
+                        "stopped before the packet was complete",
+                    ));
+                }
+                chunk.push(page);
+                if chunk.len() >= PACKET_CHUNK {
+                    let pages = std::mem::take(&mut chunk);
+                    job_tx.send((sent, pages)).map_err(|_| stopped())?;
+                    sent += 1;
+                }
+                Ok(())
+            })
+            .and_then(|missing| {
+                if !chunk.is_empty() {
+                    let pages = std::mem::take(&mut chunk);
+                    job_tx.send((sent, pages)).map_err(|_| stopped())?;
+                    sent += 1;
+                }
+                Ok(missing)
+            });
+            // The renderers end when the jobs do, then the appender.
+            drop(job_tx);
+            let appended = appender
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the packet's writer stopped")));
+            // The appender's error (the disk, a render) explains "renderers stopped".
+            match (drawn, appended) {
+                (_, Err(e)) | (Err(e), Ok(_)) => Err(e),
+                (Ok(missing), Ok((out, n))) => Ok((missing, out, sent, n)),
+            }
+        })?;
+        if appended != sent {
+            return Err(std::io::Error::other(
+                "not every chunk of the packet's pages was written",
+            ));
+        }
+        Ok((out.finish()?, missing))
+    }
+}
+
+/// Pages rendered and appended to the file at a time by [`PacketRows::write`].
+const PACKET_CHUNK: usize = 100;
+
+/// One exceptions section as the drawing reads it.
+struct SectionSource<'s> {
+    key: String,
+    no_data: bool,
+    len: usize,
+    rows: Box<dyn Iterator<Item = std::io::Result<ExceptionRow>> + 's>,
+}
+
+/// The worksheet rows as the drawing reads them.
+struct WorksheetSource<'s> {
+    len: usize,
+    rows: Box<dyn Iterator<Item = std::io::Result<PrintedRow>> + 's>,
+}
+
+/// Where the exceptions pages put things; one flow both counts the pages (for "page N of M")
+/// and draws them.
+enum Step {
+    /// The current page is full: start the next.
+    Break,
+    Heading(usize, i64),
+    Nothing(usize, i64),
+    Row(usize, i64),
+}
+
+fn exception_steps(
+    lens: &[usize],
+    l: &Layout,
+    mut f: impl FnMut(Step) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let top = l.height - l.margin;
+    let bottom = l.margin + 8 * PT;
+    let mut y = top - l.sizes.title - 16 * PT - 18 * PT;
+    let next_page_y = top - l.sizes.title - 20 * PT;
+    for (s, &len) in lens.iter().enumerate() {
+        if y - 3 * ROW_PITCH < bottom {
+            f(Step::Break)?;
+            y = next_page_y;
+        }
+        f(Step::Heading(s, y))?;
+        y -= ROW_PITCH + 2 * PT;
+        if len == 0 {
+            f(Step::Nothing(s, y))?;
+            y -= ROW_PITCH;
+        }
+        for _ in 0..len {
+            if y < bottom {
+                f(Step::Break)?;
+                y = next_page_y;
+            }
+            f(Step::Row(s, y))?;
+            y -= ROW_PITCH;
+        }
+        y -= 8 * PT;
+    }
+    Ok(())
+}
+
+/// Worksheet rows on one page: room for the rows, the page total, the carried line, the footer.
+fn rows_per_page(l: &Layout) -> usize {
+    let top = l.height - l.margin;
+    let header_y = top - l.sizes.title - 22 * PT;
+    let first_row = header_y - 14 * PT;
+    (((first_row - (l.margin + 3 * ROW_PITCH + 8 * PT)) / ROW_PITCH).max(1)) as usize
+}
+
 /// The whole packet as the layout model. The bool says whether a character could not be shown.
+/// For a large year, [`PacketRows`] draws the same pages from rows set aside on disk.
 pub fn packet_document(
     info: &PacketInfo,
     exceptions: &Exceptions,
@@ -337,7 +687,46 @@ pub fn packet_document(
     l: &Layout,
     fonts: &FontSet,
 ) -> (Document, bool) {
-    let mut pages: Vec<Page> = Vec::new();
+    let sections = exceptions
+        .sections
+        .iter()
+        .map(|s| SectionSource {
+            key: s.key.clone(),
+            no_data: s.no_data,
+            len: s.rows.len(),
+            rows: Box::new(s.rows.iter().cloned().map(Ok)),
+        })
+        .collect();
+    let worksheet = WorksheetSource {
+        len: rows.len(),
+        rows: Box::new(rows.iter().map(|r| Ok(PrintedRow::new(r, l)))),
+    };
+    let mut pages = Vec::new();
+    // In-memory rows and a Vec never fail.
+    let missing = draw_packet(info, sections, worksheet, l, fonts, &mut |p| {
+        pages.push(p);
+        Ok(())
+    })
+    .unwrap_or(true);
+    (
+        Document {
+            title: fill(l.label("cover_title"), &info.form, info.tax_year),
+            pages,
+        },
+        missing,
+    )
+}
+
+/// Draws the packet page by page into `emit`, each page complete with its footer ("page N of
+/// M" is known before the first: the cover, the exceptions' flow, the worksheet's row count).
+fn draw_packet(
+    info: &PacketInfo,
+    mut sections: Vec<SectionSource<'_>>,
+    mut worksheet: WorksheetSource<'_>,
+    l: &Layout,
+    fonts: &FontSet,
+    emit: &mut dyn FnMut(Page) -> std::io::Result<()>,
+) -> std::io::Result<bool> {
     let mut missing = false;
     let left = l.margin;
     let right = l.width - l.margin;
@@ -345,6 +734,53 @@ pub fn packet_document(
     let top = l.height - l.margin;
     let footer_y = l.margin - 8 * PT;
     let body = l.sizes.body;
+
+    let lens: Vec<usize> = sections.iter().map(|s| s.len).collect();
+    let mut exception_pages = 1;
+    exception_steps(&lens, l, |s| {
+        exception_pages += usize::from(matches!(s, Step::Break));
+        Ok(())
+    })?;
+    let per_page = rows_per_page(l);
+    let worksheet_pages = worksheet.len.div_ceil(per_page).max(1);
+    let m = 1 + exception_pages + worksheet_pages;
+    let mut n = 0;
+    // Footer and watermark, then out.
+    let mut finish = |c: Canvas<'_>, missing: &mut bool| -> std::io::Result<()> {
+        let page = c.finish();
+        let mut c = Canvas::new(fonts, l.width, l.height);
+        c.page = page;
+        n += 1;
+        c.line(left, l.margin, right, l.margin, 300, 600);
+        c.fit(
+            left,
+            footer_y,
+            width * 2 / 3,
+            l.sizes.small,
+            l.sizes.min,
+            Style::Regular,
+            Align::Left,
+            &format!(
+                "{} {} · generated {}",
+                info.form, info.tax_year, info.generated
+            ),
+        );
+        c.text(
+            right,
+            footer_y,
+            l.sizes.small,
+            Style::Regular,
+            Align::Right,
+            &l.label("page_of")
+                .replace("{n}", &n.to_string())
+                .replace("{m}", &m.to_string()),
+        );
+        if info.sandbox {
+            c.watermark(l.label("sandbox"), l.sizes.watermark);
+        }
+        *missing |= c.missing_glyphs;
+        emit(c.finish())
+    };
 
     // Cover.
     {
@@ -449,7 +885,7 @@ pub fn packet_document(
             l.label("cover_contents"),
         );
         missing |= c.missing_glyphs;
-        pages.push(c.finish());
+        finish(c, &mut missing)?;
     }
 
     // Exceptions: sections of rows, flowing onto more pages when long.
@@ -473,104 +909,98 @@ pub fn packet_document(
             c
         };
         let mut done = 0;
-        let mut c = new_page(done);
-        let mut y = top - l.sizes.title - 16 * PT;
-        c.text(
-            left,
-            y,
-            body,
-            Style::Regular,
-            Align::Left,
-            l.label("exceptions_intro"),
-        );
-        y -= 18 * PT;
-        let bottom = l.margin + 8 * PT;
+        let mut c = Some(new_page(done));
+        let y = top - l.sizes.title - 16 * PT;
+        if let Some(c) = c.as_mut() {
+            c.text(
+                left,
+                y,
+                body,
+                Style::Regular,
+                Align::Left,
+                l.label("exceptions_intro"),
+            );
+        }
         let cols = [
             (0, 150 * PT),
             (150 * PT, 230 * PT),
             (380 * PT, width - 380 * PT),
         ];
-        for section in &exceptions.sections {
-            let key = section.key.as_str();
-            let list = &section.rows;
-            if y - 3 * ROW_PITCH < bottom {
-                missing |= c.missing_glyphs;
-                pages.push(c.finish());
-                done += 1;
-                c = new_page(done);
-                y = top - l.sizes.title - 20 * PT;
-            }
-            c.text(
-                left,
-                y,
-                l.sizes.heading,
-                Style::Bold,
-                Align::Left,
-                &format!("{} ({})", l.label(key), list.len()),
-            );
-            y -= ROW_PITCH + 2 * PT;
-            if list.is_empty() {
-                let none = format!("{key}_none");
-                let none = if section.no_data && !l.label(&none).is_empty() {
-                    l.label(&none)
-                } else {
-                    l.label("exceptions_none")
-                };
-                c.text(left + 10 * PT, y, body, Style::Regular, Align::Left, none);
-                y -= ROW_PITCH;
-            }
-            for row in list {
-                if y < bottom {
-                    missing |= c.missing_glyphs;
-                    pages.push(c.finish());
+        exception_steps(&lens, l, |step| {
+            let canvas = c.as_mut().ok_or_else(|| std::io::Error::other("no page"))?;
+            match step {
+                Step::Break => {
+                    missing |= canvas.missing_glyphs;
+                    let full = c.take().ok_or_else(|| std::io::Error::other("no page"))?;
+                    finish(full, &mut missing)?;
                     done += 1;
-                    c = new_page(done);
-                    y = top - l.sizes.title - 20 * PT;
+                    c = Some(new_page(done));
                 }
-                for ((x, w), text) in cols.iter().zip([&row.user_token, &row.name, &row.detail]) {
-                    c.fit(
-                        left + 10 * PT + x,
+                Step::Heading(s, y) => {
+                    let sec = &sections[s];
+                    canvas.text(
+                        left,
                         y,
-                        w - 8 * PT,
-                        body,
-                        l.sizes.min,
-                        Style::Regular,
+                        l.sizes.heading,
+                        Style::Bold,
                         Align::Left,
-                        text,
+                        &format!("{} ({})", l.label(&sec.key), sec.len),
                     );
                 }
-                y -= ROW_PITCH;
+                Step::Nothing(s, y) => {
+                    let sec = &sections[s];
+                    let none = format!("{}_none", sec.key);
+                    let none = if sec.no_data && !l.label(&none).is_empty() {
+                        l.label(&none)
+                    } else {
+                        l.label("exceptions_none")
+                    };
+                    canvas.text(left + 10 * PT, y, body, Style::Regular, Align::Left, none);
+                }
+                Step::Row(s, y) => {
+                    let row = sections[s].rows.next().unwrap_or_else(|| {
+                        Err(std::io::Error::other("fewer exception rows than counted"))
+                    })?;
+                    for ((x, w), text) in cols.iter().zip([&row.user_token, &row.name, &row.detail])
+                    {
+                        canvas.fit(
+                            left + 10 * PT + x,
+                            y,
+                            w - 8 * PT,
+                            body,
+                            l.sizes.min,
+                            Style::Regular,
+                            Align::Left,
+                            text,
+                        );
+                    }
+                }
             }
-            y -= 8 * PT;
-        }
-        missing |= c.missing_glyphs;
-        pages.push(c.finish());
+            Ok(())
+        })?;
+        let last = c.ok_or_else(|| std::io::Error::other("no page"))?;
+        missing |= last.missing_glyphs;
+        finish(last, &mut missing)?;
     }
 
     // Worksheet.
     let spans = column_spans(l);
     let header_y = top - l.sizes.title - 22 * PT;
     let first_row = header_y - 14 * PT;
-    // Room for the rows, the page total, the carried line and the footer.
-    let rows_per_page =
-        (((first_row - (l.margin + 3 * ROW_PITCH + 8 * PT)) / ROW_PITCH).max(1)) as usize;
-    let chunks: Vec<&[WorksheetRow]> = if rows.is_empty() {
-        vec![&[]]
-    } else {
-        rows.chunks(rows_per_page).collect()
-    };
     let title = fill(l.label("worksheet_title"), &info.form, info.tax_year);
     // The amount columns: summed per page, carried forward, totalled on the last page.
-    let sums: Vec<usize> = l
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.total)
-        .map(|(i, _)| i)
-        .collect();
+    let sums = sum_columns(l);
     let mut running = vec![Decimal::ZERO; sums.len()];
-    let n_chunks = chunks.len();
-    for (k, chunk) in chunks.iter().enumerate() {
+    let total_rows = worksheet.len;
+    let mut chunk: Vec<PrintedRow> = Vec::with_capacity(per_page);
+    for k in 0..worksheet_pages {
+        chunk.clear();
+        let take = per_page.min(total_rows - k * per_page);
+        for _ in 0..take {
+            chunk.push(worksheet.rows.next().unwrap_or_else(|| {
+                Err(std::io::Error::other("fewer worksheet rows than counted"))
+            })?);
+        }
         let mut c = Canvas::new(fonts, l.width, l.height);
         c.fit(
             left,
@@ -635,14 +1065,14 @@ pub fn packet_document(
                     col.align,
                     y,
                     Style::Regular,
-                    &r.cell(&col.key),
+                    &r.cells[j],
                 );
             }
-            for (t, &j) in page.iter_mut().zip(&sums) {
-                *t += r.amount(&l.columns[j].key);
+            for (t, v) in page.iter_mut().zip(&r.sums) {
+                *t += *v;
             }
         }
-        if rows.is_empty() {
+        if total_rows == 0 {
             c.text(
                 left,
                 first_row,
@@ -658,7 +1088,7 @@ pub fn packet_document(
         let used = chunk.len().max(1) as i64;
         let mut y = first_row - used * ROW_PITCH - 4 * PT;
         c.line(left, y + 9 * PT, right, y + 9 * PT, 400, 0);
-        let last = k + 1 == n_chunks;
+        let last = k + 1 == worksheet_pages;
         let totals_line = |c: &mut Canvas<'_>, y: i64, label: String, values: &[Decimal]| {
             c.fit(
                 left,
@@ -685,7 +1115,7 @@ pub fn packet_document(
         totals_line(&mut c, y, l.label("page_total").to_string(), &page);
         y -= ROW_PITCH;
         if last {
-            let n = rows.len();
+            let n = total_rows;
             totals_line(
                 &mut c,
                 y,
@@ -698,52 +1128,9 @@ pub fn packet_document(
             totals_line(&mut c, y, l.label("carried").to_string(), &running);
         }
         missing |= c.missing_glyphs;
-        pages.push(c.finish());
+        finish(c, &mut missing)?;
     }
-
-    // Footers and watermarks on every page, now that the count is known.
-    let m = pages.len();
-    let mut out = Vec::with_capacity(m);
-    for (n, page) in pages.into_iter().enumerate() {
-        let mut c = Canvas::new(fonts, l.width, l.height);
-        c.page = page;
-        c.line(left, l.margin, right, l.margin, 300, 600);
-        c.fit(
-            left,
-            footer_y,
-            width * 2 / 3,
-            l.sizes.small,
-            l.sizes.min,
-            Style::Regular,
-            Align::Left,
-            &format!(
-                "{} {} · generated {}",
-                info.form, info.tax_year, info.generated
-            ),
-        );
-        c.text(
-            right,
-            footer_y,
-            l.sizes.small,
-            Style::Regular,
-            Align::Right,
-            &l.label("page_of")
-                .replace("{n}", &(n + 1).to_string())
-                .replace("{m}", &m.to_string()),
-        );
-        if info.sandbox {
-            c.watermark(l.label("sandbox"), l.sizes.watermark);
-        }
-        missing |= c.missing_glyphs;
-        out.push(c.finish());
-    }
-    (
-        Document {
-            title: fill(l.label("cover_title"), &info.form, info.tax_year),
-            pages: out,
-        },
-        missing,
-    )
+    Ok(missing)
 }
 
 /// `(x, width)` of each column; the width-0 column takes what the others leave.

@@ -386,3 +386,130 @@ fn pdftotext(bytes: &[u8]) -> Option<String> {
     assert!(out.status.success(), "pdftotext failed: {out:?}");
     Some(String::from_utf8(out.stdout).unwrap())
 }
+
+/// The text of every page of a packet file, one string per page.
+fn file_pages(path: &std::path::Path) -> Vec<String> {
+    extract(&std::fs::read(path).unwrap())
+}
+
+/// A large year's packet is drawn from rows set aside on disk, one chunk of pages at a time
+/// (`report --pdf`): page for page, it reads like the packet built in memory, across chunks,
+/// across exception pages, for 0 rows, and for the 1042-S with its per-payee issue lines.
+#[test]
+fn a_packet_from_rows_set_aside_reads_like_the_one_built_in_memory() {
+    use masspay_tax_forms::packet::{ExceptionSection, PacketRows};
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let fonts = FontSet::shipped();
+    let go = AtomicBool::new(false);
+    // 9,000 rows: over 200 worksheet pages (more than one chunk), and, with every tenth TIN
+    // missing, a few exception pages.
+    let many: Vec<NecRow> = (0..9_000)
+        .map(|i| {
+            let mut r = nec_row(
+                &format!("usr_{i:05}"),
+                &format!("Payee {i}"),
+                Decimal::new(60_000 + i, 2),
+            );
+            if i % 10 == 3 {
+                r.tin_status = "missing".into();
+                r.tin = String::new();
+            }
+            r
+        })
+        .collect();
+    for (k, rows) in [vec![], sample(), many].into_iter().enumerate() {
+        let l = Layout::embedded(Kind::Packet);
+        let memory = extract(&render(&nec_packet(&rows), &fonts).unwrap());
+        let mut set_aside = PacketRows::nec(&l).unwrap();
+        for r in &rows {
+            set_aside.push_nec(r).unwrap();
+        }
+        assert_eq!(set_aside.len(), rows.len());
+        let path = dir.path().join(format!("nec-{k}.pdf"));
+        let (written, missing) = set_aside
+            .write(
+                &path,
+                &info("1099-NEC", false),
+                vec![ExceptionSection::kyc(None)],
+                &fonts,
+                &go,
+            )
+            .unwrap();
+        assert!(!missing);
+        let streamed = file_pages(&written);
+        assert_eq!(streamed.len(), memory.len(), "{} rows", rows.len());
+        if rows.len() == 9_000 {
+            assert!(
+                memory.len() > 200 + 4,
+                "more than one chunk: {}",
+                memory.len()
+            );
+            assert!(memory[2].contains("(continued)"), "exceptions flow on");
+        }
+        for (n, (a, b)) in streamed.iter().zip(&memory).enumerate() {
+            assert_eq!(a, b, "page {} of the {}-row packet", n + 1, rows.len());
+        }
+    }
+
+    let mut rows = f1042s_rows(40);
+    // One payee, two forms, both with issues: one line on the exceptions page.
+    rows[7].issues = "date_of_birth missing".into();
+    rows[8].user_token = rows[7].user_token.clone();
+    rows[8].issues = "date_of_birth missing".into();
+    let (doc, l) = f1042s_packet(&rows, true);
+    let memory = extract(&render(&doc, &fonts).unwrap());
+    let mut set_aside = PacketRows::f1042s(&l).unwrap();
+    for r in &rows {
+        set_aside.push_1042s(r).unwrap();
+    }
+    let conflict = ExceptionRow {
+        user_token: "usr_conflict".into(),
+        name: String::new(),
+        detail: "W-8 on file but a US address".into(),
+    };
+    let path = dir.path().join("1042-s.pdf");
+    let (written, _) = set_aside
+        .write(
+            &path,
+            &info("1042-S", true),
+            vec![
+                ExceptionSection::new("exceptions_conflicts", vec![conflict]),
+                ExceptionSection::new("exceptions_undecided", vec![]),
+                ExceptionSection::kyc(Some(vec![])),
+            ],
+            &fonts,
+            &go,
+        )
+        .unwrap();
+    assert_eq!(file_pages(&written), memory);
+}
+
+/// Ctrl-C while a packet is being written: the writing stops and nothing appears at the path
+/// (an earlier packet there stays as it was).
+#[test]
+fn a_stopped_packet_leaves_the_earlier_file() {
+    use masspay_tax_forms::packet::PacketRows;
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("1099-NEC-2025.pdf");
+    std::fs::write(&path, b"the earlier packet").unwrap();
+    let mut rows = PacketRows::nec(&Layout::embedded(Kind::Packet)).unwrap();
+    for r in hundred() {
+        rows.push_nec(&r).unwrap();
+    }
+    let stop = AtomicBool::new(true);
+    let e = rows
+        .write(
+            &path,
+            &info("1099-NEC", false),
+            vec![],
+            &FontSet::shipped(),
+            &stop,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
+    assert_eq!(std::fs::read(&path).unwrap(), b"the earlier packet");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file left beside it");
+}
