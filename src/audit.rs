@@ -69,8 +69,9 @@ pub struct AuditSummary {
 pub struct Audit {
     /// Sandbox (emulated) or real MassPay data.
     pub source: crate::year::SourceInfo,
-    pub summary: AuditSummary,
+    /// One verdict per payee, in token order (before the summary, so the JSON streams).
     pub results: Vec<AuditResult>,
+    pub summary: AuditSummary,
 }
 
 impl Audit {
@@ -247,10 +248,17 @@ pub async fn audit_tins(
     only_reportable: bool,
 ) -> Result<Audit> {
     let mut results = Vec::new();
-    let (source, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
-        results.push(r.clone());
-        Ok(())
-    })
+    let (source, summary) = audit_tins_each(
+        store,
+        settings,
+        year,
+        only_reportable,
+        |_| Ok(()),
+        |r| {
+            results.push(r);
+            Ok(())
+        },
+    )
     .await?;
     Ok(Audit {
         source,
@@ -312,19 +320,23 @@ async fn shared_tin_warnings(
     Ok(out)
 }
 
-/// Walks the year's payees once, handing each verdict to `each` as it is made (memory flat in
-/// the number of payees), and returns the data's source and the summary counted on the way.
-pub async fn audit_tins_each<F>(
+/// Walks the year's payees once, handing the data's source to `start` before the first verdict
+/// and each verdict to `each` as it is made (memory flat in the number of payees), and returns
+/// the source and the summary counted on the way.
+pub async fn audit_tins_each<S, F>(
     store: &Store,
     settings: &crate::config::Settings,
     year: i32,
     only_reportable: bool,
+    start: S,
     mut each: F,
 ) -> Result<(crate::year::SourceInfo, AuditSummary)>
 where
-    F: FnMut(&AuditResult) -> Result<()>,
+    S: FnOnce(&crate::year::SourceInfo) -> Result<()>,
+    F: FnMut(AuditResult) -> Result<()>,
 {
     let view = YearView::load(store, settings, year).await?;
+    start(&view.source)?;
     let mut shared = shared_tin_warnings(&view, year, only_reportable).await?;
     let mut summary = AuditSummary {
         tax_year: year,
@@ -352,7 +364,7 @@ where
         summary.with_warnings += usize::from(!r.warnings.is_empty());
         summary.backup_withholding += usize::from(r.backup_withholding);
         summary.b_notice_risk += usize::from(r.b_notice_risk);
-        each(&r)?;
+        each(r)?;
     }
     drop(stream);
     Ok((view.source.clone(), summary))
@@ -375,10 +387,11 @@ pub struct Written {
 }
 
 /// Streams the audit to `sink` in `format`, row by row: CSV and the table as each verdict is
-/// made; JSON (`{"source", "summary", "results": [...]}`, the summary first, byte for byte what
-/// serialising the whole [`Audit`] gives) by keeping the rows in an anonymous temporary file
-/// (owner-only, gone when closed; TINs are masked in every row) until the summary is known.
-pub async fn audit_tins_to<W: std::io::Write>(
+/// made; JSON (`{"source", "results": [...], "summary"}`, byte for byte what serialising the
+/// whole [`Audit`] gives: the summary last, so nothing waits for it).
+/// The rows are written on a thread of their own while the walk goes on (batches over a bounded
+/// channel); a walk dropped part-way (Ctrl-C) makes the writer stop and drop `sink` unfinished.
+pub async fn audit_tins_to<W: std::io::Write + Send + 'static>(
     store: &Store,
     settings: &crate::config::Settings,
     year: i32,
@@ -387,103 +400,168 @@ pub async fn audit_tins_to<W: std::io::Write>(
     fail_on: &[TinStatus],
     sink: W,
 ) -> Result<(W, Written)> {
+    const BATCH: usize = 512;
+    enum Msg {
+        Start(crate::year::SourceInfo),
+        Rows(Vec<AuditResult>),
+        Done(Box<(crate::year::SourceInfo, AuditSummary)>),
+    }
+    /// The walk's error when the writer is what stopped (its own error says why).
+    #[derive(Debug)]
+    struct WriterGone;
+    impl std::fmt::Display for WriterGone {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the audit's writer stopped")
+        }
+    }
+    impl std::error::Error for WriterGone {}
+
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+    let writer = tokio::task::spawn_blocking(move || -> Result<W> {
+        let mut sink = Some(sink);
+        let mut rows: Option<Rows<W>> = None;
+        for msg in rx {
+            match (msg, rows.as_mut()) {
+                (Msg::Start(source), None) => {
+                    let sink = sink.take().context("the audit started twice")?;
+                    rows = Some(match format {
+                        Format::Csv => Rows::Csv(Box::new(CsvRows::new(sink)?)),
+                        Format::Table => Rows::Table(TableRows::new(sink)?),
+                        Format::Json => Rows::Json(JsonRows::new(sink, &source)?),
+                    });
+                }
+                (Msg::Rows(batch), Some(rows)) => {
+                    for r in &batch {
+                        rows.row(r)?;
+                    }
+                }
+                (Msg::Done(end), Some(_)) => {
+                    let rows = rows.take().context("the audit ended twice")?;
+                    return rows.finish(&end.0, &end.1);
+                }
+                _ => anyhow::bail!("the audit's rows came out of order"),
+            }
+        }
+        anyhow::bail!("the audit stopped before its last payee")
+    });
     let mut failing = 0usize;
-    let mut count = |r: &AuditResult| {
-        failing += usize::from(fail_on.iter().any(|s| s.as_str() == r.status));
-    };
-    match format {
-        Format::Csv => {
-            let mut w = CsvRows::new(sink)?;
-            let (_, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
-                count(r);
-                w.row(r)
-            })
-            .await?;
-            Ok((w.finish()?, Written { summary, failing }))
+    let mut batch = Vec::with_capacity(BATCH);
+    let walked = audit_tins_each(
+        store,
+        settings,
+        year,
+        only_reportable,
+        |source| {
+            tx.send(Msg::Start(source.clone()))
+                .map_err(|_| WriterGone.into())
+        },
+        |r| {
+            failing += usize::from(fail_on.iter().any(|s| s.as_str() == r.status));
+            batch.push(r);
+            if batch.len() >= BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                tx.send(Msg::Rows(full)).map_err(|_| WriterGone)?;
+            }
+            Ok(())
+        },
+    )
+    .await
+    .and_then(|(source, summary)| {
+        tx.send(Msg::Rows(std::mem::take(&mut batch)))
+            .map_err(|_| WriterGone)?;
+        tx.send(Msg::Done(Box::new((source, summary.clone()))))
+            .map_err(|_| WriterGone)?;
+        Ok(summary)
+    });
+    drop(tx);
+    let written = writer.await.context("the audit's writer stopped")?;
+    match (walked, written) {
+        (Ok(summary), Ok(sink)) => Ok((sink, Written { summary, failing })),
+        (Err(e), Err(w)) if e.is::<WriterGone>() => Err(w),
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(w)) => Err(w),
+    }
+}
+
+/// Where the audit's rows go, by format.
+enum Rows<W: std::io::Write> {
+    Csv(Box<CsvRows<W>>),
+    Table(TableRows<W>),
+    Json(JsonRows<W>),
+}
+
+impl<W: std::io::Write> Rows<W> {
+    fn row(&mut self, r: &AuditResult) -> Result<()> {
+        match self {
+            Rows::Csv(w) => w.row(r),
+            Rows::Table(w) => w.row(r),
+            Rows::Json(w) => w.row(r),
         }
-        Format::Table => {
-            let mut w = TableRows::new(sink)?;
-            let (source, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
-                count(r);
-                w.row(r)
-            })
-            .await?;
-            let sink = w.finish(&source, &summary)?;
-            Ok((sink, Written { summary, failing }))
-        }
-        Format::Json => {
-            let mut w = JsonRows::new()?;
-            let (source, summary) = audit_tins_each(store, settings, year, only_reportable, |r| {
-                count(r);
-                w.row(r)
-            })
-            .await?;
-            let sink = w.finish(&source, &summary, sink)?;
-            Ok((sink, Written { summary, failing }))
+    }
+
+    fn finish(self, source: &crate::year::SourceInfo, summary: &AuditSummary) -> Result<W> {
+        match self {
+            Rows::Csv(w) => w.finish(),
+            Rows::Table(w) => w.finish(source, summary),
+            Rows::Json(w) => w.finish(summary),
         }
     }
 }
 
-/// The JSON rows, kept in a temporary file until the summary that precedes them is known.
-struct JsonRows {
-    rows: std::io::BufWriter<std::fs::File>,
+/// `audit tins --format json`, one row at a time straight to the sink: `{"source", "results":
+/// [...], "summary"}`, byte for byte what `serde_json`'s pretty printer makes of the whole
+/// [`Audit`] (the summary last, as it is counted on the way).
+struct JsonRows<W: std::io::Write> {
+    sink: W,
     n: usize,
     buf: Vec<u8>,
 }
 
-impl JsonRows {
-    fn new() -> Result<Self> {
-        let f = tempfile::tempfile().context("creating a temporary file for the audit rows")?;
-        Ok(JsonRows {
-            rows: std::io::BufWriter::with_capacity(1 << 16, f),
-            n: 0,
-            buf: Vec::with_capacity(1024),
-        })
+/// Writes `value` pretty-printed as a member at `indent` (the lines after its first indented).
+fn pretty_at<W: std::io::Write, T: Serialize>(
+    w: &mut W,
+    buf: &mut Vec<u8>,
+    value: &T,
+    indent: &[u8],
+) -> Result<()> {
+    buf.clear();
+    serde_json::to_writer_pretty(&mut *buf, value)?;
+    // JSON strings never hold a raw newline, so every one starts a line.
+    for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            w.write_all(b"\n")?;
+            w.write_all(indent)?;
+        }
+        w.write_all(line)?;
+    }
+    Ok(())
+}
+
+impl<W: std::io::Write> JsonRows<W> {
+    fn new(mut sink: W, source: &crate::year::SourceInfo) -> Result<Self> {
+        let mut buf = Vec::with_capacity(1024);
+        sink.write_all(b"{\n  \"source\": ")?;
+        pretty_at(&mut sink, &mut buf, source, b"  ")?;
+        sink.write_all(b",\n  \"results\": [")?;
+        Ok(JsonRows { sink, n: 0, buf })
     }
 
-    /// One element of `"results"`, indented as `serde_json`'s pretty printer puts it at depth 2.
+    /// One element of `"results"`, indented as the pretty printer puts it at depth 2.
     fn row(&mut self, r: &AuditResult) -> Result<()> {
-        use std::io::Write;
-        self.buf.clear();
-        serde_json::to_writer_pretty(&mut self.buf, r)?;
-        self.rows
+        self.sink
             .write_all(if self.n == 0 { b"\n    " } else { b",\n    " })?;
-        // JSON strings never hold a raw newline, so every one starts a line.
-        for (i, line) in self.buf.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                self.rows.write_all(b"\n    ")?;
-            }
-            self.rows.write_all(line)?;
-        }
+        pretty_at(&mut self.sink, &mut self.buf, r, b"    ")?;
         self.n += 1;
         Ok(())
     }
 
-    fn finish<W: std::io::Write>(
-        self,
-        source: &crate::year::SourceInfo,
-        summary: &AuditSummary,
-        mut sink: W,
-    ) -> Result<W> {
-        use std::io::Seek;
-        #[derive(Serialize)]
-        struct Head<'a> {
-            source: &'a crate::year::SourceInfo,
-            summary: &'a AuditSummary,
-        }
-        let head = serde_json::to_vec_pretty(&Head { source, summary })?;
-        // `{ … "summary": {…}\n}` → `{ … "summary": {…},\n  "results": [`
-        let head = head.strip_suffix(b"\n}").unwrap_or(&head);
-        sink.write_all(head)?;
-        sink.write_all(b",\n  \"results\": [")?;
-        let mut f = self
-            .rows
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("writing the audit rows: {}", e.error()))?;
-        f.rewind()?;
-        std::io::copy(&mut f, &mut sink)?;
-        sink.write_all(if self.n == 0 { b"]\n}" } else { b"\n  ]\n}" })?;
-        Ok(sink)
+    fn finish(mut self, summary: &AuditSummary) -> Result<W> {
+        self.sink
+            .write_all(if self.n == 0 { b"]" } else { b"\n  ]" })?;
+        self.sink.write_all(b",\n  \"summary\": ")?;
+        pretty_at(&mut self.sink, &mut self.buf, summary, b"  ")?;
+        self.sink.write_all(b"\n}")?;
+        Ok(self.sink)
     }
 }
 
