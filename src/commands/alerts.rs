@@ -15,6 +15,7 @@ use masspay_tax_store::lease::ALERTS_LEASE;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Threshold alerts during the year: payees approaching or over the 1099-NEC threshold
 #[derive(Subcommand, Debug)]
 pub enum AlertsCommand {
     /// Pulls the year to date from MassPay (a recorded sync run), judges every payee and sends

@@ -17,6 +17,7 @@ pub enum ListFormat {
     Json,
 }
 
+/// KYC holds: payouts MassPay refused until documents are uploaded (ingest, list, export, refresh)
 #[derive(Subcommand, Debug)]
 pub enum HoldsCommand {
     /// Stores the holds in MassPay "Documentation required." answers as the platform logged

@@ -8,6 +8,7 @@ use masspay_tax::payouts;
 use masspay_tax::source::Source;
 use std::process::ExitCode;
 
+/// Payouts whose status flips after a final state, and the tax year each may change
 #[derive(Subcommand, Debug)]
 pub enum PayoutsCommand {
     /// Transitions out of a final state (COMPLETED → CANCELLED/ERROR, CANCELLED → COMPLETED),

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use masspay_tax::webhooks::{ReceiverConfig, SECRET_ENV, Secret};
 use std::process::ExitCode;
 
+/// MassPay webhooks: a receiver that verifies `X-MassPay-Signature` and records the events
 #[derive(Subcommand, Debug)]
 pub enum WebhooksCommand {
     /// Receives MassPay webhooks (POST, any path) until SIGTERM / Ctrl-C. The secret comes
