@@ -517,25 +517,7 @@ struct JsonRows<W: std::io::Write> {
     buf: Vec<u8>,
 }
 
-/// Writes `value` pretty-printed as a member at `indent` (the lines after its first indented).
-fn pretty_at<W: std::io::Write, T: Serialize>(
-    w: &mut W,
-    buf: &mut Vec<u8>,
-    value: &T,
-    indent: &[u8],
-) -> Result<()> {
-    buf.clear();
-    serde_json::to_writer_pretty(&mut *buf, value)?;
-    // JSON strings never hold a raw newline, so every one starts a line.
-    for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            w.write_all(b"\n")?;
-            w.write_all(indent)?;
-        }
-        w.write_all(line)?;
-    }
-    Ok(())
-}
+use crate::json::pretty_at;
 
 impl<W: std::io::Write> JsonRows<W> {
     fn new(mut sink: W, source: &crate::year::SourceInfo) -> Result<Self> {

@@ -14,6 +14,7 @@ pub mod f1042s;
 pub mod findings;
 pub mod holds;
 pub mod import;
+pub mod json;
 pub mod notify;
 pub mod open;
 pub mod payouts;

@@ -1,6 +1,6 @@
 //! `masspay-tax findings --year Y`: what the last sync of a year flagged.
 
-use super::{Ctx, Format, print_json, term_safe};
+use super::{Ctx, Format, term_safe};
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
@@ -20,13 +20,22 @@ pub struct FindingsArgs {
 }
 
 pub async fn run(args: FindingsArgs, ctx: &Ctx) -> Result<ExitCode> {
+    use std::io::Write;
     let store = ctx.store.open_existing(Some(args.year)).await?;
-    let findings = masspay_tax::findings::list(&store, args.year, args.severity.as_deref()).await?;
+    // Written as they are read: a year's findings are never all in memory.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let severity = args.severity.as_deref();
     match args.format {
-        Format::Json => print_json(&findings)?,
+        Format::Json => {
+            let mut a = masspay_tax::json::PrettyArray::new(&mut out)?;
+            masspay_tax::findings::each(&store, args.year, severity, |f| a.push(&f)).await?;
+            a.finish()?;
+            writeln!(out)?;
+        }
         Format::Text => {
-            for f in &findings {
-                println!(
+            let n = masspay_tax::findings::each(&store, args.year, severity, |f| {
+                writeln!(
+                    out,
                     "{:<8} {:<22} row {:<8} {:<44} {}",
                     f.severity,
                     f.code,
@@ -35,11 +44,14 @@ pub async fn run(args: FindingsArgs, ctx: &Ctx) -> Result<ExitCode> {
                         .unwrap_or_else(|| "-".into()),
                     term_safe(f.user_token.as_deref().unwrap_or("-")),
                     term_safe(&f.message)
-                );
-            }
-            println!("{} findings for tax year {}", findings.len(), args.year);
+                )?;
+                Ok(())
+            })
+            .await?;
+            writeln!(out, "{n} findings for tax year {}", args.year)?;
         }
     }
+    out.flush()?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -82,21 +82,30 @@ impl Store {
 
     /// Findings of the year's current snapshot.
     pub async fn findings(&self, tax_year: i32) -> Result<Vec<Finding>, StoreError> {
-        let rows: Vec<FindingRow> = sqlx::query_as(
+        use futures_util::TryStreamExt;
+        self.findings_stream(tax_year).try_collect().await
+    }
+
+    /// [`Self::findings`] one at a time, in the order the sync recorded them (memory flat in
+    /// their number).
+    pub fn findings_stream(
+        &self,
+        tax_year: i32,
+    ) -> futures_util::stream::BoxStream<'_, Result<Finding, StoreError>> {
+        use futures_util::{StreamExt, TryStreamExt};
+        sqlx::query_as::<_, FindingRow>(
             "SELECT user_token, row_index, code, severity, message FROM findings WHERE tax_year = $1 ORDER BY id",
         )
         .bind(i64::from(tax_year))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(user_token, row_index, code, severity, message)| Finding {
-                user_token,
-                row_index,
-                code,
-                severity,
-                message,
-            })
-            .collect())
+        .fetch(&self.pool)
+        .map_err(StoreError::from)
+        .map_ok(|(user_token, row_index, code, severity, message)| Finding {
+            user_token,
+            row_index,
+            code,
+            severity,
+            message,
+        })
+        .boxed()
     }
 }
