@@ -208,7 +208,7 @@ pub async fn evaluate_with(
     // Only the payees whose state can be other than `none` (the rest are counted): below the
     // floor with nothing on file and paid in the US, or paid nothing. No date of birth is read.
     let total = store.year_payee_count(year).await?;
-    let mut payees = store.year_payees_where(
+    let mut payees = view.on_file(store.year_payees_where(
         year,
         masspay_tax_store::YearQuery {
             min_cents_unless_on_file: Some(alert_floor_cents(view.threshold, opts.approach)),
@@ -216,13 +216,13 @@ pub async fn evaluate_with(
             skip_date_of_birth: true,
             ..Default::default()
         },
-    );
+    ));
     while let Some(p) = payees.try_next().await? {
-        let token = p.user_token.clone();
-        let us = masspay_tax_rules::classify::is_us_or_territory(&p.country);
+        let token = p.0.user_token.clone();
+        let us = masspay_tax_rules::classify::is_us_or_territory(&p.0.country);
         let y = view.judge(p)?;
         let amount = y.payee.amount_decimal()?;
-        let has_w8 = y.form.is_some_and(|f| !f.is_w9());
+        let has_w8 = y.form.as_ref().is_some_and(|f| !f.is_w9());
         let tin_status = y.check.status.as_str();
         let (state, ready, reason) = if !us && amount > Decimal::ZERO && !has_w8 {
             (

@@ -100,7 +100,7 @@ fn name_key(s: &str) -> String {
 /// The verdict on one judged payee (before the cross-payee duplicate check).
 fn audit_one(view: &YearView<'_>, y: &YearPayee<'_>) -> AuditResult {
     let p = &y.payee;
-    let form = y.form;
+    let form = y.form.as_ref();
     let TinInfo { text, source, .. } = y.tin();
     let check = &y.check;
     let d = &y.decision;
@@ -229,10 +229,11 @@ fn name_key_of(y: &YearPayee<'_>) -> String {
     let p = &y.payee;
     let w9_business = y
         .form
+        .as_ref()
         .and_then(|f| f.business_name.as_deref())
         .is_some_and(|b| !b.trim().is_empty());
     let business = !p.business_name.trim().is_empty() || w9_business;
-    match y.form {
+    match y.form.as_ref() {
         Some(f) => name_key(f.name_for_name_control()),
         None if business && y.check.tin_type == TinType::Ein => name_key(&p.business_name),
         None => name_key(&full_name(p)),
@@ -285,7 +286,7 @@ async fn shared_tin_warnings(
 ) -> Result<HashMap<String, String>> {
     // (hash, user token, name key) in the walk's order.
     let mut members: Vec<(String, String, String)> = Vec::new();
-    let mut stream = view.store.year_payees_sharing_tin(year);
+    let mut stream = view.on_file(view.store.year_payees_sharing_tin(year));
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if only_reportable && !y.decision.reportable_1099() {
@@ -342,8 +343,9 @@ where
         tax_year: year,
         ..Default::default()
     };
-    let mut stream =
-        store.year_payees_where(year, masspay_tax_store::YearQuery::without_date_of_birth());
+    let mut stream = view.on_file(
+        store.year_payees_where(year, masspay_tax_store::YearQuery::without_date_of_birth()),
+    );
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if only_reportable && !y.decision.reportable_1099() {

@@ -7,7 +7,6 @@
 //! equals the worksheet's total minus the rows left out.
 
 use crate::calendar::NextDeadline;
-use crate::taxforms::FormIndex;
 use anyhow::{Context, Result, bail};
 use futures_util::TryStreamExt;
 use masspay_tax_efile::{
@@ -68,7 +67,7 @@ pub async fn each_nec_payee(
     let view = crate::year::YearView::load(store, settings, year).await?;
     // The worksheet's walk: only the payees a 1099-NEC decision can reach (the rest are below
     // the threshold with nothing on file), and no date of birth (IRIS takes none).
-    let mut stream = store.year_payees_where(
+    let mut stream = view.on_file(store.year_payees_where(
         year,
         masspay_tax_store::YearQuery {
             min_cents_unless_on_file: Some(masspay_tax_rules::decision::nec_floor_cents(
@@ -77,7 +76,7 @@ pub async fn each_nec_payee(
             skip_date_of_birth: true,
             ..masspay_tax_store::YearQuery::default()
         },
-    );
+    ));
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if y.decision.reason == masspay_tax_rules::decision::FormReason::ExemptPayeeCode
@@ -93,7 +92,7 @@ pub async fn each_nec_payee(
         let check = y.check.clone();
         let p = y.payee;
         let uses_business_name = (p.business != 0 && check.tin_type == TinType::Ein)
-            || y.form.is_some_and(|f| f.is_entity());
+            || y.form.as_ref().is_some_and(|f| f.is_entity());
         each(Recipient {
             name: masspay_tax_efile::record::recipient_name(
                 &p.first_name,
@@ -174,7 +173,6 @@ fn load_template(path: Option<&Path>) -> Result<masspay_tax_efile::Template> {
 pub async fn iris_1099(
     store: &Store,
     settings: &crate::config::Settings,
-    forms: &FormIndex,
     opts: &EfileOptions,
 ) -> Result<EfileSummary> {
     if opts.max_records == 0 || opts.max_records > MAX_RECORDS_LIMIT {
@@ -189,7 +187,6 @@ pub async fn iris_1099(
     let payer = PayerBlock::new(&payer, known)?;
     let template = load_template(opts.template.as_deref())?;
     let run = crate::report::require_sync(store, opts.year).await?;
-    let _ = forms; // the year view loads the forms on file itself
     let mut worksheet_total = Decimal::ZERO;
     let mut worksheet_payees = 0usize;
     let mut left_out_total = Decimal::ZERO;

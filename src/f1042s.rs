@@ -593,7 +593,7 @@ fn dob_digits(s: &str) -> Option<String> {
 /// The rows of one 1042-S candidate (empty: foreign source, not reported).
 fn payee_rows(y: &YearPayee<'_>, c: &Ctx<'_>) -> Result<Vec<F1042sRow>> {
     let p = &y.payee;
-    let form = y.form;
+    let form = y.form.as_ref();
     let over = y.overrides;
     let cert = Cert::of(form.map(|f| f.form_type.as_str()));
     let individual = !cert.entity();
@@ -869,7 +869,7 @@ fn treaty_rate(
     services: bool,
     residence: Option<&str>,
 ) -> std::result::Result<(Decimal, Option<String>), (TreatyCheck, String)> {
-    let form = y.form;
+    let form = y.form.as_ref();
     match cert {
         Cert::W8Ben | Cert::W8BenE | Cert::F8233 => {}
         Cert::OtherW8(t) => {
@@ -1073,7 +1073,7 @@ pub async fn recipients_1042s(
             codes: RowCodes::resolve(codes, &settings.foreign)?,
             unmask: false,
         };
-        let mut stream = store.year_payees(year, None);
+        let mut stream = view.on_file(store.year_payees(year, None));
         while let Some(p) = stream.try_next().await? {
             let y = view.judge(p)?;
             if let Outcome::Rows(rows) = outcome(&y, &ctx)?
@@ -1126,7 +1126,7 @@ pub async fn report_1042s(
     let mut payees = 0;
     let mut with_issues = 0;
     let mut used_codes: std::collections::BTreeSet<(&str, String)> = Default::default();
-    let mut stream = store.year_payees(year, None);
+    let mut stream = view.on_file(store.year_payees(year, None));
     let mut packet = if pdf {
         Some(crate::statements::PacketWalk::f1042s(store, settings).await?)
     } else {
@@ -1404,7 +1404,9 @@ pub fn render_text(s: &F1042Summary) -> String {
 /// foreign payee" are the audit's own.)
 pub fn foreign_audit_warnings(view: &YearView<'_>, y: &YearPayee<'_>) -> Vec<String> {
     let mut w = Vec::new();
-    let Some(form) = y.form else { return w };
+    let Some(form) = y.form.as_ref() else {
+        return w;
+    };
     let cert = Cert::of(Some(&form.form_type));
     if matches!(cert, Cert::W9) {
         return w;

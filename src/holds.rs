@@ -379,17 +379,17 @@ pub async fn list(
         let Ok(view) = crate::year::YearView::load(store, settings, year).await else {
             continue;
         };
-        let mut payees = store.year_payees(year, None);
+        let mut payees = view.on_file(store.year_payees(year, None));
         while let Some(p) = payees.try_next().await? {
-            if !wanted.contains(p.user_token.as_str()) {
+            if !wanted.contains(p.0.user_token.as_str()) {
                 continue;
             }
-            let name = if !p.business_name.trim().is_empty() {
-                p.business_name.clone()
+            let name = if !p.0.business_name.trim().is_empty() {
+                p.0.business_name.clone()
             } else {
-                crate::report::full_name(&p)
+                crate::report::full_name(&p.0)
             };
-            let token = p.user_token.clone();
+            let token = p.0.user_token.clone();
             let y = view.judge(p)?;
             let form = serde_json::to_value(y.decision.form)?
                 .as_str()

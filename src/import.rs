@@ -280,11 +280,25 @@ pub async fn import_tax_forms_with(
     let mut api: Option<Source> = None;
     // Each record linked to its payee first; conflicts are decided per payee afterwards.
     let mut by_token: Vec<(String, &TaxFormRecord)> = Vec::new();
+    // The sheet's user tokens looked up a few hundred at a time (a large sheet was a query
+    // per row); a row with no token is linked by email below, as `resolve_payee` does.
+    let given = |rec: &TaxFormRecord| {
+        rec.user_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let tokens: Vec<String> = read.records.iter().filter_map(given).collect();
+    let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let known = store.known_payees(&tokens).await?;
     for rec in &read.records {
         let at = format!("{} row {}", rec.sheet, rec.row);
-        let mut link = store
-            .resolve_payee(rec.user_token.as_deref(), rec.email.as_deref())
-            .await?;
+        let mut link = match given(rec) {
+            Some(t) if known.contains(&t) => Link::Found(t),
+            Some(_) => Link::NotFound,
+            None => store.resolve_payee(None, rec.email.as_deref()).await?,
+        };
         if matches!(link, Link::NotFound)
             && rec.user_token.is_none()
             && let Some(internal) = rec.internal_user_id.as_deref()
@@ -319,14 +333,25 @@ pub async fn import_tax_forms_with(
     // One payee, one TIN: rows that reach one payee through different keys (a token on one
     // row, an email on another) are grouped here.
     let mut groups: Vec<(String, Vec<&TaxFormRecord>)> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
     for (token, rec) in by_token {
-        match groups.iter_mut().find(|(t, _)| *t == token) {
-            Some((_, g)) => g.push(rec),
-            None => groups.push((token, vec![rec])),
+        match group_of.get(&token) {
+            Some(&i) => groups[i].1.push(rec),
+            None => {
+                group_of.insert(token.clone(), groups.len());
+                groups.push((token, vec![rec]));
+            }
         }
     }
     let mut rows: Vec<TaxFormRow> = Vec::new();
     let mut from: HashMap<String, String> = HashMap::new();
+    // MassPay's TIN of every payee with a W-9 TIN in the sheet, to compare with it.
+    let w9_tokens: Vec<&str> = groups
+        .iter()
+        .filter(|(_, g)| g[0].tin.is_some() && g[0].form_type == masspay_tax_import::FormType::W9)
+        .map(|(t, _)| t.as_str())
+        .collect();
+    let api_tins = store.payee_api_tins(&w9_tokens).await?;
     for (token, group) in groups {
         let first = group[0];
         let tins: std::collections::HashSet<&str> =
@@ -358,7 +383,7 @@ pub async fn import_tax_forms_with(
         }
         if let Some(tin) = first.tin.as_deref()
             && first.form_type == masspay_tax_import::FormType::W9
-            && let Some((Some(api_hash), api_last4)) = store.payee_api_tin(&token).await?
+            && let Some((Some(api_hash), api_last4)) = api_tins.get(&token).cloned()
         {
             let digits: String = tin.chars().filter(char::is_ascii_digit).collect();
             if store.vault().tin_hash(&digits) != api_hash {

@@ -106,7 +106,7 @@ pub fn nec_row(y: &crate::year::YearPayee<'_>, unmask: bool) -> Result<NecRow> {
         flags.push("ambiguous_tin_type");
     }
     // A W-9's classification and business name (line 2) decide the name control when on file.
-    let nc = match y.form {
+    let nc = match y.form.as_ref() {
         Some(f) if f.is_entity() => {
             name_control::for_payee("", "", Some(f.name_for_name_control()), true)
         }
@@ -210,14 +210,14 @@ pub async fn report_1099(
     };
     // Only the payees a 1099-NEC decision can reach (the rest are below the threshold with
     // nothing on file: `nec_floor_cents`); the worksheet never reads a date of birth.
-    let mut stream = store.year_payees_where(
+    let mut stream = view.on_file(store.year_payees_where(
         year,
         YearQuery {
             min_cents_unless_on_file: Some(nec_floor_cents(threshold)),
             skip_date_of_birth: true,
             ..YearQuery::default()
         },
-    );
+    ));
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if let Some(n) = crate::f1042s::conflict_note(&y) {

@@ -61,11 +61,10 @@ pub struct NecSelection {
 pub async fn nec_recipients(
     store: &Store,
     settings: &crate::config::Settings,
-    forms: &crate::taxforms::FormIndex,
     year: i32,
     tx: tokio::sync::mpsc::Sender<Result<NecRow, String>>,
 ) -> Result<NecSelection> {
-    let result = select_nec(store, settings, forms, year, &tx).await;
+    let result = select_nec(store, settings, year, &tx).await;
     if let Err(e) = &result {
         // Tell the writer, so it replaces nothing.
         let _ = tx.send(Err(crate::errors::chain(e))).await;
@@ -76,15 +75,13 @@ pub async fn nec_recipients(
 async fn select_nec(
     store: &Store,
     settings: &crate::config::Settings,
-    forms: &crate::taxforms::FormIndex,
     year: i32,
     tx: &tokio::sync::mpsc::Sender<Result<NecRow, String>>,
 ) -> Result<NecSelection> {
-    let _ = forms; // the year view loads the forms on file itself
     let view = crate::year::YearView::load(store, settings, year).await?;
     let run = view.run.clone();
     let mut excluded_exempt = Vec::new();
-    let mut stream = store.year_payees(year, None);
+    let mut stream = view.on_file(store.year_payees(year, None));
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if y.decision.reason == masspay_tax_rules::decision::FormReason::ExemptPayeeCode
@@ -193,7 +190,6 @@ pub struct StatementsSummary {
 pub async fn statements_1099(
     store: &Store,
     settings: &crate::config::Settings,
-    forms: &crate::taxforms::FormIndex,
     year: i32,
     out: &Path,
     combined: Option<PathBuf>,
@@ -238,7 +234,7 @@ pub async fn statements_1099(
             write_statements(items, &statement_run, &layout, &fonts, &opts, &*progress)
         })
     };
-    let selection = nec_recipients(store, settings, forms, year, tx).await;
+    let selection = nec_recipients(store, settings, year, tx).await;
     end.reached();
     let written = writer.await.context("the statement writer stopped")?;
     let selection = selection?;

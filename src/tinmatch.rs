@@ -58,8 +58,9 @@ pub async fn export(
         ..Default::default()
     };
     let mut parts: Vec<Part> = Vec::new();
-    let mut stream =
-        store.year_payees_where(year, masspay_tax_store::YearQuery::without_date_of_birth());
+    let mut stream = view.on_file(
+        store.year_payees_where(year, masspay_tax_store::YearQuery::without_date_of_birth()),
+    );
     while let Some(p) = stream.try_next().await? {
         let y = view.judge(p)?;
         if only_reportable && !y.decision.reportable_1099() {
@@ -69,7 +70,7 @@ pub async fn export(
             // TIN Matching is for payees of backup-withholding-subject income (US persons).
             continue;
         }
-        let (p, form, check) = (&y.payee, y.form, &y.check);
+        let (p, form, check) = (&y.payee, y.form.as_ref(), &y.check);
         let Some(tin) = check.tin.clone() else {
             *summary
                 .skipped

@@ -6,15 +6,16 @@
 
 use crate::audit::IrsMatch;
 use crate::report::TinInfo;
-use crate::taxforms::{FormIndex, FormInfo, tin_info};
+use crate::taxforms::{FormInfo, tin_info};
 use anyhow::Result;
+use futures_util::stream::{BoxStream, StreamExt};
 use masspay_tax_rules::decision::{
     Decision, FormOnFile, FormOverride, PayeeFacts, decide, parse_exempt_payee_code,
 };
 use masspay_tax_rules::tin::{TinCheck, TinRules, check_tin};
 use masspay_tax_rules::{MatchResult, residency};
 use masspay_tax_store::overrides::PayeeOverride;
-use masspay_tax_store::{Store, StoredPayee, SyncRun};
+use masspay_tax_store::{Store, StoreError, StoredPayee, SyncRun};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -85,8 +86,6 @@ pub struct YearView<'s> {
     /// Sandbox or real data.
     pub source: SourceInfo,
     pub rules: TinRules,
-    pub forms: FormIndex,
-    irs: HashMap<String, IrsMatch>,
     /// The year's per-payee decisions (`payees override`), by user token.
     pub overrides: HashMap<String, PayeeOverride>,
     /// `[foreign]` settings and the treaty rates in force (the 1042-S and the audit).
@@ -94,10 +93,18 @@ pub struct YearView<'s> {
     pub treaty_rates: crate::f1042s::TreatyRates,
 }
 
+/// What is on file for a payee beside the year's snapshot: the imported W-9/W-8 and the IRS TIN
+/// Matching answer, merged into a year walk by [`YearView::on_file`].
+#[derive(Debug, Default)]
+pub struct OnFile {
+    pub form: Option<FormInfo>,
+    pub irs: Option<IrsMatch>,
+}
+
 /// One payee of the year, judged.
 pub struct YearPayee<'v> {
     pub payee: StoredPayee,
-    pub form: Option<&'v FormInfo>,
+    pub form: Option<FormInfo>,
     pub check: TinCheck,
     pub irs: IrsAnswer,
     pub decision: Decision,
@@ -108,7 +115,7 @@ pub struct YearPayee<'v> {
 impl<'v> YearPayee<'v> {
     /// The TIN in use: the W-9/W-8's when it has one, else MassPay's `tax_id`.
     pub fn tin(&self) -> TinInfo<'_> {
-        tin_info(&self.payee, self.form)
+        tin_info(&self.payee, self.form.as_ref())
     }
 }
 
@@ -121,8 +128,6 @@ impl<'s> YearView<'s> {
     ) -> Result<Self> {
         let threshold = settings.thresholds.nec(year)?;
         let run = crate::report::require_sync(store, year).await?;
-        let forms = FormIndex::load(store).await?;
-        let irs = crate::taxforms::load_tin_matches(store).await?;
         let source = SourceInfo::of(store).await?;
         let overrides = store
             .payee_overrides(i64::from(year))
@@ -138,20 +143,71 @@ impl<'s> YearView<'s> {
             threshold,
             threshold_overridden: settings.thresholds.is_overridden(year),
             rules: settings.tin_rules.clone(),
-            forms,
-            irs,
             overrides,
             foreign: settings.foreign.clone(),
             treaty_rates: crate::f1042s::TreatyRates::load(&settings.foreign)?,
         })
     }
 
-    /// Judges one payee of the year's snapshot.
-    pub fn judge(&self, payee: StoredPayee) -> Result<YearPayee<'_>> {
-        let form = self.forms.get(&payee.user_token);
-        let TinInfo { text, declared, .. } = tin_info(&payee, form);
+    /// A year walk (rows in token order, as every `Store::year_payees*` returns them) with what
+    /// is on file for each payee merged in: the forms and the TIN Matching answers are read
+    /// beside it in the same order, so neither is ever held whole in memory. A walk out of
+    /// token order is an error, never a payee judged without its form.
+    pub fn on_file<'a>(
+        &'a self,
+        payees: BoxStream<'a, Result<StoredPayee, StoreError>>,
+    ) -> BoxStream<'a, Result<(StoredPayee, OnFile)>> {
+        let forms = Merge::new(
+            self.store
+                .sealed_forms_in_token_order()
+                .map(|r| r.map(|f| (f.user_token().to_string(), f))),
+        );
+        let irs = Merge::new(
+            self.store
+                .tin_matches_in_token_order()
+                .map(|r| r.map(|m| (m.user_token.clone(), crate::taxforms_store::irs_match(m)))),
+        );
+        let state = (payees, forms, irs, None::<String>);
+        let store = self.store;
+        futures_util::stream::unfold(state, move |(mut payees, mut forms, mut irs, last)| async move {
+            let p = match payees.next().await? {
+                Ok(p) => p,
+                Err(e) => return Some((Err(e.into()), (payees, forms, irs, last))),
+            };
+            if last.as_deref().is_some_and(|l| l >= p.user_token.as_str()) {
+                let e = anyhow::anyhow!(
+                    "the year's payees came out of token order at {}: forms on file could not be matched",
+                    p.user_token
+                );
+                return Some((Err(e), (payees, forms, irs, last)));
+            }
+            let on_file = async {
+                // Only the forms of payees the walk reaches are decrypted.
+                let form = match forms.take(&p.user_token).await? {
+                    Some(sealed) => Some(crate::taxforms_store::form_info(
+                        store.open_form(sealed)?,
+                    )),
+                    None => None,
+                };
+                Ok::<_, anyhow::Error>(OnFile {
+                    form,
+                    irs: irs.take(&p.user_token).await?,
+                })
+            }
+            .await;
+            let last = Some(p.user_token.clone());
+            Some((on_file.map(|f| (p, f)), (payees, forms, irs, last)))
+        })
+        .boxed()
+    }
+
+    /// Judges one payee of the year's snapshot, with what is on file for it ([`Self::on_file`];
+    /// a single payee: [`OnFile::of`]).
+    pub fn judge(&self, (payee, on_file): (StoredPayee, OnFile)) -> Result<YearPayee<'_>> {
+        let OnFile { form, irs } = on_file;
+        let TinInfo { text, declared, .. } = tin_info(&payee, form.as_ref());
         let check = check_tin(text, declared, &self.rules);
-        let irs = match (self.irs.get(&payee.user_token), &check.tin) {
+        let irs = match (irs, &check.tin) {
             (Some(m), Some(t)) if m.tin_hash == self.store.vault().tin_hash(t.digits()) => {
                 IrsAnswer::Current(m.code)
             }
@@ -163,8 +219,12 @@ impl<'s> YearView<'s> {
             amount: payee.amount_decimal()?,
             tax_withheld: Decimal::ZERO,
             threshold: self.threshold,
-            form_on_file: form.map(|f| form_on_file(&f.form_type)).unwrap_or_default(),
+            form_on_file: form
+                .as_ref()
+                .map(|f| form_on_file(&f.form_type))
+                .unwrap_or_default(),
             exempt_payee_code: form
+                .as_ref()
                 .and_then(|f| f.exempt_payee_code.as_deref())
                 .and_then(parse_exempt_payee_code),
             tin_status: check.status,
@@ -189,6 +249,75 @@ impl<'s> YearView<'s> {
     }
 }
 
+impl OnFile {
+    /// What is on file for one payee (a lookup by token, for commands that judge one payee).
+    pub async fn of(store: &Store, user_token: &str) -> Result<OnFile> {
+        Ok(OnFile {
+            form: store
+                .tax_form(user_token)
+                .await?
+                .map(crate::taxforms_store::form_info),
+            irs: store
+                .tin_match(user_token)
+                .await?
+                .map(crate::taxforms_store::irs_match),
+        })
+    }
+}
+
+/// Rows by user token in token order, taken one payee at a time as a walk in the same order
+/// reaches them: the rows of payees the walk skips are passed over.
+struct Merge<'a, T> {
+    rows: BoxStream<'a, Result<(String, T), StoreError>>,
+    next: Option<(String, T)>,
+    last: Option<String>,
+    done: bool,
+}
+
+impl<'a, T> Merge<'a, T> {
+    fn new(
+        rows: impl futures_util::Stream<Item = Result<(String, T), StoreError>> + Send + 'a,
+    ) -> Self {
+        Merge {
+            rows: rows.boxed(),
+            next: None,
+            last: None,
+            done: false,
+        }
+    }
+
+    /// The row of `token`, if any (tokens must come in ascending order).
+    async fn take(&mut self, token: &str) -> Result<Option<T>> {
+        loop {
+            if self.next.is_none() && !self.done {
+                match self.rows.next().await {
+                    Some(row) => {
+                        let row = row?;
+                        // Rows out of order would be passed over unseen: refuse instead.
+                        if self.last.as_deref().is_some_and(|l| l >= row.0.as_str()) {
+                            anyhow::bail!(
+                                "the rows on file came out of token order at {}: the walk stops \
+                                 rather than judge a payee without them",
+                                row.0
+                            );
+                        }
+                        self.last = Some(row.0.clone());
+                        self.next = Some(row);
+                    }
+                    None => self.done = true,
+                }
+            }
+            match &self.next {
+                Some((t, _)) if t.as_str() < token => self.next = None,
+                Some((t, _)) if t.as_str() == token => {
+                    return Ok(self.next.take().map(|(_, v)| v));
+                }
+                _ => return Ok(None),
+            }
+        }
+    }
+}
+
 /// A stored form type as the decision reads it: a Form 8233 is a foreign person's certificate,
 /// like a W-8.
 fn form_on_file(form_type: &str) -> FormOnFile {
@@ -200,5 +329,41 @@ fn form_on_file(form_type: &str) -> FormOnFile {
         FormOnFile::W8
     } else {
         FormOnFile::from_form_type(form_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(tokens: &[&str]) -> Merge<'static, usize> {
+        let v: Vec<Result<(String, usize), StoreError>> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Ok((t.to_string(), i)))
+            .collect();
+        Merge::new(futures_util::stream::iter(v))
+    }
+
+    #[tokio::test]
+    async fn rows_on_file_are_taken_as_the_walk_reaches_them() {
+        // Bytewise order, as both stores sort: `B` (0x42) before `a` (0x61).
+        let mut m = rows(&["usr_B", "usr_a", "usr_c", "usr_e"]);
+        assert_eq!(m.take("usr_0").await.unwrap(), None);
+        assert_eq!(m.take("usr_B").await.unwrap(), Some(0));
+        // `usr_a` is passed over (the walk skipped that payee).
+        assert_eq!(m.take("usr_b").await.unwrap(), None);
+        assert_eq!(m.take("usr_c").await.unwrap(), Some(2));
+        assert_eq!(m.take("usr_d").await.unwrap(), None);
+        assert_eq!(m.take("usr_e").await.unwrap(), Some(3));
+        assert_eq!(m.take("usr_z").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn rows_out_of_order_stop_the_walk() {
+        let mut m = rows(&["usr_b", "usr_a"]);
+        assert_eq!(m.take("usr_b").await.unwrap(), Some(0));
+        let e = m.take("usr_c").await.unwrap_err().to_string();
+        assert!(e.contains("out of token order"), "{e}");
     }
 }

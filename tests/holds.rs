@@ -509,11 +509,11 @@ async fn threshold_alerts_over_a_growing_year() {
         .await
         .unwrap();
     let mut target = None;
-    let mut payees = store.year_payees(year, None);
+    let mut payees = view.on_file(store.year_payees(year, None));
     while let Some(p) = payees.try_next().await.unwrap() {
-        let us = masspay_tax_rules::classify::is_us_or_territory(&p.country);
-        let amount = p.amount_decimal().unwrap();
-        let token = p.user_token.clone();
+        let us = masspay_tax_rules::classify::is_us_or_territory(&p.0.country);
+        let amount = p.0.amount_decimal().unwrap();
+        let token = p.0.user_token.clone();
         let y = view.judge(p).unwrap();
         if us
             && y.check.status.as_str() != "valid"

@@ -74,14 +74,13 @@ pub async fn run(cmd: EfileCommand, ctx: &Ctx) -> Result<ExitCode> {
             format,
         }) => {
             let store = ctx.store.open_existing(Some(year)).await?;
-            let forms = masspay_tax::taxforms::FormIndex::load(&store).await?;
             let opts = EfileOptions {
                 template,
                 max_records,
                 include_invalid,
                 ..EfileOptions::new(year, out)
             };
-            let s = masspay_tax::efile::iris_1099(&store, &ctx.settings, &forms, &opts).await;
+            let s = masspay_tax::efile::iris_1099(&store, &ctx.settings, &opts).await;
             store.close().await;
             let s = s?;
             match format {

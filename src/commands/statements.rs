@@ -80,21 +80,15 @@ pub async fn run(cmd: StatementsCommand, ctx: &Ctx) -> Result<ExitCode> {
         None => Arc::new(|_| {}),
     };
     let result = if nec {
-        match masspay_tax::taxforms::FormIndex::load(&store).await {
-            Ok(forms) => {
-                masspay_tax::statements::statements_1099(
-                    &store,
-                    &ctx.settings,
-                    &forms,
-                    year,
-                    &out,
-                    combined,
-                    progress,
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        }
+        masspay_tax::statements::statements_1099(
+            &store,
+            &ctx.settings,
+            year,
+            &out,
+            combined,
+            progress,
+        )
+        .await
     } else {
         masspay_tax::statements::statements_1042s(
             &store,

@@ -527,13 +527,13 @@ async fn the_prefilter_skips_only_quiet_payees_and_tin_statuses_filter() {
             .unwrap();
         let approach = Decimal::new(8, 1);
         let (mut crossed, mut approaching, mut w8, mut all) = (0, 0, 0, 0);
-        let mut payees = store.year_payees(year, None);
+        let mut payees = view.on_file(store.year_payees(year, None));
         while let Some(p) = payees.try_next().await.unwrap() {
             all += 1;
-            let us = masspay_tax_rules::classify::is_us_or_territory(&p.country);
+            let us = masspay_tax_rules::classify::is_us_or_territory(&p.0.country);
             let y = view.judge(p).unwrap();
             let amount = y.payee.amount_decimal().unwrap();
-            if !us && amount > Decimal::ZERO && y.form.is_none_or(|f| f.is_w9()) {
+            if !us && amount > Decimal::ZERO && y.form.as_ref().is_none_or(|f| f.is_w9()) {
                 w8 += 1;
             } else if y.decision.reportable_1099() {
                 crossed += 1;

@@ -457,12 +457,70 @@ struct DbForm {
     us_source_percent: Option<String>,
 }
 
+/// A stored form as read, its secrets still sealed ([`Store::open_form`]).
+pub struct SealedForm(DbForm);
+
+impl SealedForm {
+    pub fn user_token(&self) -> &str {
+        &self.0.user_token
+    }
+}
+
+impl DbForm {
+    /// The row of `SELECT {FORM_COLS}` as rusqlite reads it (the columns in that order).
+    fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<DbForm> {
+        Ok(DbForm {
+            user_token: r.get(0)?,
+            form_type: r.get(1)?,
+            legal_name: r.get(2)?,
+            business_name: r.get(3)?,
+            entity_type: r.get(4)?,
+            tin_enc: r.get(5)?,
+            tin_hash: r.get(6)?,
+            tin_last4: r.get(7)?,
+            tin_type: r.get(8)?,
+            declared_tin_type: r.get(9)?,
+            exempt_payee_code: r.get(10)?,
+            address1: r.get(11)?,
+            address2: r.get(12)?,
+            city: r.get(13)?,
+            state: r.get(14)?,
+            zip: r.get(15)?,
+            country: r.get(16)?,
+            signature_date: r.get(17)?,
+            country_of_residence: r.get(18)?,
+            foreign_tin_enc: r.get(19)?,
+            date_of_birth_enc: r.get(20)?,
+            treaty_claim: r.get(21)?,
+            internal_user_id: r.get(22)?,
+            email: r.get(23)?,
+            source_file: r.get(24)?,
+            source_sheet: r.get(25)?,
+            source_row: r.get(26)?,
+            imported_at: r.get(27)?,
+            services_performed: r.get(28)?,
+            us_source_percent: r.get(29)?,
+        })
+    }
+}
+
 const FORM_COLS: &str = "user_token, form_type, legal_name, business_name, entity_type, tin_enc, \
     tin_hash, tin_last4, tin_type, declared_tin_type, exempt_payee_code, address1, address2, city, \
     state, zip, country, signature_date, country_of_residence, foreign_tin_enc, date_of_birth_enc, \
     treaty_claim, internal_user_id, email, source_file, source_sheet, source_row, imported_at, \
     services_performed, us_source_percent";
 const FORM_NCOLS: usize = 30;
+
+/// Tokens per `IN (...)` of the batched lookups (well under either backend's parameter limit).
+pub const IN_CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` values.
+fn in_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Associated data for a secret column other than the TIN.
 fn aad(user_token: &str, column: &str) -> String {
@@ -551,6 +609,66 @@ impl Store {
         Ok(Link::NotFound)
     }
 
+    /// Which of `tokens` (trimmed, as [`Store::resolve_payee`] trims them) are synced payees:
+    /// one query per [`IN_CHUNK`] tokens, not one per row of a large sheet.
+    pub async fn known_payees(
+        &self,
+        tokens: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut known = std::collections::HashSet::new();
+        let tokens: Vec<&str> = tokens
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .collect();
+        for chunk in tokens.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT user_token FROM payees WHERE user_token IN ({})",
+                in_list(1, chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for t in chunk {
+                q = q.bind(t.to_string());
+            }
+            known.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(known)
+    }
+
+    /// [`Store::payee_api_tin`] of many payees at once (one query per [`IN_CHUNK`]); payees
+    /// the store does not know are absent.
+    pub async fn payee_api_tins(
+        &self,
+        tokens: &[&str],
+    ) -> Result<HashMap<String, (Option<String>, Option<String>)>, StoreError> {
+        let mut latest: HashMap<String, (i64, Option<String>, Option<String>)> = HashMap::new();
+        for chunk in tokens.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT user_token, tax_year, tin_hash, tin_last4 FROM annual_balances \
+                 WHERE tax_year IN (SELECT tax_year FROM sync_runs) AND user_token IN ({})",
+                in_list(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, i64, Option<String>, Option<String>)>(
+                AssertSqlSafe(sql),
+            );
+            for t in chunk {
+                q = q.bind(t.to_string());
+            }
+            for (token, year, hash, last4) in q.fetch_all(&self.pool).await? {
+                match latest.get(&token) {
+                    Some((y, _, _)) if *y >= year => {}
+                    _ => {
+                        latest.insert(token, (year, hash, last4));
+                    }
+                }
+            }
+        }
+        Ok(latest
+            .into_iter()
+            .map(|(t, (_, h, l))| (t, (h, l)))
+            .collect())
+    }
+
     /// Writes each row as its payee's current form, in one transaction: a payee with no form
     /// gets one, a payee whose stored form differs (secrets compared decrypted) gets the new
     /// one, an identical form is left alone (its provenance too). With `dry_run` nothing is
@@ -597,11 +715,33 @@ impl Store {
         let mut outcome = ImportOutcome::default();
         let mut tx = self.pool.begin().await?;
         let at = now();
+        // The stored forms of the sheet's payees, read [`IN_CHUNK`] at a time; a payee named a
+        // second time is read again below, so it sees what this import wrote for it.
+        let mut stored: HashMap<String, DbForm> = HashMap::new();
+        let tokens: Vec<&str> = rows.iter().map(|r| r.user_token.as_str()).collect();
+        for chunk in tokens.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT {FORM_COLS} FROM tax_forms WHERE user_token IN ({})",
+                in_list(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, DbForm>(AssertSqlSafe(sql));
+            for t in chunk {
+                q = q.bind(t.to_string());
+            }
+            for f in q.fetch_all(&mut *tx).await? {
+                stored.insert(f.user_token.clone(), f);
+            }
+        }
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for row in rows {
-            let existing: Option<DbForm> = sqlx::query_as(AssertSqlSafe(select.clone()))
-                .bind(row.user_token.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing: Option<DbForm> = if seen.insert(row.user_token.as_str()) {
+                stored.remove(&row.user_token)
+            } else {
+                sqlx::query_as(AssertSqlSafe(select.clone()))
+                    .bind(row.user_token.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?
+            };
             let existing = existing.map(|e| self.decrypt_form(e)).transpose()?;
             let merged = existing
                 .as_ref()
@@ -750,8 +890,11 @@ impl Store {
         user_token: &str,
     ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
         let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT tin_hash, tin_last4 FROM annual_balances WHERE user_token = $1 \
-                 ORDER BY tax_year DESC LIMIT 1",
+            // The primary key is (tax_year, user_token): naming the synced years lets it seek
+            // (`user_token` alone scanned the whole table, once per imported row).
+            "SELECT tin_hash, tin_last4 FROM annual_balances \
+             WHERE tax_year IN (SELECT tax_year FROM sync_runs) AND user_token = $1 \
+             ORDER BY tax_year DESC LIMIT 1",
         )
         .bind(user_token.to_string())
         .fetch_optional(&self.pool)
@@ -807,6 +950,69 @@ impl Store {
                 Ok((f.form.user_token.clone(), f))
             })
             .collect()
+    }
+
+    /// `ORDER BY user_token` in bytewise order, the order of every year walk
+    /// ([`Store::year_payees_where`]), so a walk can merge these rows in as it goes.
+    fn token_order(&self) -> &'static str {
+        match self.backend {
+            crate::Backend::Sqlite => "ORDER BY user_token",
+            crate::Backend::Postgres => "ORDER BY user_token COLLATE \"C\"",
+        }
+    }
+
+    /// Every stored form, one at a time in the year walks' token order, its secrets still
+    /// sealed ([`Store::open_form`] decrypts one): a walk opens only the forms of the payees it
+    /// reaches, and memory stays flat in the number of forms on file. A SQLite file is read on
+    /// a thread of its own ([`crate::bulk::rows_of`]).
+    pub fn sealed_forms_in_token_order(
+        &self,
+    ) -> futures_util::stream::BoxStream<'_, Result<SealedForm, StoreError>> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let sql = format!("SELECT {FORM_COLS} FROM tax_forms {}", self.token_order());
+        if self.bulk_reads
+            && let Some(path) = &self.sqlite_file
+        {
+            return crate::bulk::rows_of(path.clone(), sql, |r| {
+                DbForm::from_rusqlite(r).map(SealedForm)
+            });
+        }
+        sqlx::query_as::<_, DbForm>(AssertSqlSafe(sql))
+            .fetch(&self.pool)
+            .map_err(StoreError::from)
+            .map_ok(SealedForm)
+            .boxed()
+    }
+
+    /// Decrypts a form read by [`Store::sealed_forms_in_token_order`].
+    pub fn open_form(&self, form: SealedForm) -> Result<StoredTaxForm, StoreError> {
+        self.decrypt_form(form.0)
+    }
+
+    /// The latest TIN Matching answer of one payee.
+    pub async fn tin_match(&self, user_token: &str) -> Result<Option<StoredTinMatch>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT user_token, tin_hash, tin_type_code, name, result_code, result_file, imported_at \
+             FROM tin_match_results WHERE user_token = $1",
+        )
+        .bind(user_token.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The TIN Matching answers, one at a time in the year walks' token order.
+    pub fn tin_matches_in_token_order(
+        &self,
+    ) -> futures_util::stream::BoxStream<'_, Result<StoredTinMatch, StoreError>> {
+        use futures_util::{StreamExt, TryStreamExt};
+        sqlx::query_as::<_, StoredTinMatch>(AssertSqlSafe(format!(
+            "SELECT user_token, tin_hash, tin_type_code, name, result_code, result_file, imported_at \
+             FROM tin_match_results {}",
+            self.token_order()
+        )))
+        .fetch(&self.pool)
+        .map_err(StoreError::from)
+        .boxed()
     }
 
     /// Records TIN Matching answers from `file` (replacing each payee's previous answer), in one
@@ -960,6 +1166,30 @@ mod tests {
             store.resolve_payee(None, None).await.unwrap(),
             Link::NotFound
         );
+        // The batched lookups answer as the single ones do, over more than one chunk.
+        let mut many: Vec<String> = (0..IN_CHUNK + 3)
+            .map(|i| format!("usr_nobody_{i}"))
+            .collect();
+        many.push(" usr_edge_ssn_valid ".into());
+        many.push("usr_edge_foreign_mex".into());
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let known = store.known_payees(&refs).await.unwrap();
+        assert_eq!(
+            known,
+            ["usr_edge_ssn_valid", "usr_edge_foreign_mex"]
+                .into_iter()
+                .map(String::from)
+                .collect()
+        );
+        let trimmed: Vec<&str> = refs.iter().map(|t| t.trim()).collect();
+        let tins = store.payee_api_tins(&trimmed).await.unwrap();
+        let mut singles = 0;
+        for t in &trimmed {
+            let one = store.payee_api_tin(t).await.unwrap();
+            singles += usize::from(one.is_some());
+            assert_eq!(tins.get(*t), one.as_ref(), "{t}");
+        }
+        assert_eq!(tins.len(), singles);
 
         // --- dry run: changes computed, nothing written ---
         let rows = vec![row_a(), row_b()];
