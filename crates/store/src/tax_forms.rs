@@ -1000,19 +1000,36 @@ impl Store {
         .await?)
     }
 
-    /// The TIN Matching answers, one at a time in the year walks' token order.
+    /// The TIN Matching answers, one at a time in the year walks' token order (a SQLite file
+    /// read on a thread of its own, as the forms are).
     pub fn tin_matches_in_token_order(
         &self,
     ) -> futures_util::stream::BoxStream<'_, Result<StoredTinMatch, StoreError>> {
         use futures_util::{StreamExt, TryStreamExt};
-        sqlx::query_as::<_, StoredTinMatch>(AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT user_token, tin_hash, tin_type_code, name, result_code, result_file, imported_at \
              FROM tin_match_results {}",
             self.token_order()
-        )))
-        .fetch(&self.pool)
-        .map_err(StoreError::from)
-        .boxed()
+        );
+        if self.bulk_reads
+            && let Some(path) = &self.sqlite_file
+        {
+            return crate::bulk::rows_of(path.clone(), sql, |r| {
+                Ok(StoredTinMatch {
+                    user_token: r.get(0)?,
+                    tin_hash: r.get(1)?,
+                    tin_type_code: r.get(2)?,
+                    name: r.get(3)?,
+                    result_code: r.get(4)?,
+                    result_file: r.get(5)?,
+                    imported_at: r.get(6)?,
+                })
+            });
+        }
+        sqlx::query_as::<_, StoredTinMatch>(AssertSqlSafe(sql))
+            .fetch(&self.pool)
+            .map_err(StoreError::from)
+            .boxed()
     }
 
     /// Records TIN Matching answers from `file` (replacing each payee's previous answer), in one
