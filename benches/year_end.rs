@@ -15,7 +15,9 @@
 //!
 //! After the report it runs `audit tins` (json, csv) and the other year walks (`report 1042s`,
 //! `tin-match export`, `efile iris 1099`, and `report 1099 --pdf` as `packet`;
-//! `YEAR_END_WALKS=0` skips them), each as its own process with its peak RSS. After those it re-syncs the same year on the same store (`resync`;
+//! `YEAR_END_WALKS=0` skips them), each as its own process with its peak RSS; then, with W-9s
+//! imported for 30% of the US payees (`import-w9`), `report 1099`, `audit tins` and `efile iris
+//! 1099` again (`report-w9`, `audit-w9`, `efile-w9`; `YEAR_END_FORMS=0` skips them). After those it re-syncs the same year on the same store (`resync`;
 //! `YEAR_END_RESYNC=0` skips it).
 //!
 //! `--recorded` (or `YEAR_END_RECORDED=1`) writes the emulator's tax body for the size to a file
@@ -489,6 +491,7 @@ fn run_one(size: u64, db_kind: &str, rows_out: &mut Vec<Row>) {
     rows_out.extend(rows);
     audit_phases(size, &db, dir.path(), stored, rows_out);
     walk_phases(size, &db, dir.path(), stored, rows_out);
+    forms_phases(size, &db, dir.path(), stored, rows_out);
 
     // A re-sync of the year already in the store (the same body): the previous snapshot is
     // replaced. Skipped with `YEAR_END_RESYNC=0`.
@@ -643,6 +646,124 @@ fn walk_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<R
         let m = run_measured(phase, &mut cmd, dir);
         let files = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
         let note = format!("{stored} payees walked; {files} files written");
+        push_phase(rows_out, size, db, phase, &m, stored, &note);
+    }
+}
+
+/// With W-9s on file for 30% of the US payees (a sheet the bench writes: their tokens from an
+/// `audit tins` CSV, made-up valid SSNs), `import tax-forms` and the year walks again: the walks
+/// read the forms beside the year, so memory stays flat in their number too. Skipped with
+/// `YEAR_END_FORMS=0`.
+fn forms_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<Row>) {
+    if std::env::var("YEAR_END_FORMS").is_ok_and(|v| v.trim() == "0") {
+        return;
+    }
+    let year = YEAR.to_string();
+    let tokens_csv = dir.join("w9-tokens.csv");
+    let listed = tool_no_source(db, dir)
+        .args(["audit", "tins", "--year", &year, "--format", "csv", "--out"])
+        .arg(&tokens_csv)
+        .output()
+        .expect("audit for the W-9 sheet");
+    assert!(listed.status.success(), "audit for the W-9 sheet failed");
+    let mut r = csv::Reader::from_path(&tokens_csv).expect("the audit CSV");
+    let headers = r.headers().expect("audit CSV headers").clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .expect("audit CSV column")
+    };
+    let (token_col, country_col) = (col("user_token"), col("country"));
+    let sheet = dir.join("w9s.csv");
+    let mut w = csv::Writer::from_path(&sheet).expect("the W-9 sheet");
+    w.write_record(["user_token", "Form", "Name", "TIN", "Type of TIN"])
+        .expect("W-9 sheet header");
+    // A fixed LCG: the same sheet every run.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: u64| {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (x >> 33) % n
+    };
+    let mut rows = 0usize;
+    for rec in r.records() {
+        let rec = rec.expect("an audit CSV row");
+        if !matches!(rec.get(country_col), Some("USA" | "US")) {
+            continue;
+        }
+        if next(10) >= 3 {
+            continue;
+        }
+        let token = rec.get(token_col).unwrap_or_default();
+        let ssn = format!(
+            "{:03}-{:02}-{:04}",
+            1 + next(665),
+            1 + next(99),
+            1 + next(9999)
+        );
+        w.write_record([token, "W-9", "Bench Payee", ssn.as_str(), "SSN"])
+            .expect("a W-9 row");
+        rows += 1;
+    }
+    w.flush().expect("the W-9 sheet");
+    drop(w);
+    let m = run_measured(
+        "import-w9",
+        tool_no_source(db, dir)
+            .args(["import", "tax-forms", "--format", "json"])
+            .arg(&sheet),
+        dir,
+    );
+    push_phase(
+        rows_out,
+        size,
+        db,
+        "import-w9",
+        &m,
+        rows as i64,
+        &format!("{rows} W-9 rows imported"),
+    );
+    let phases: [(&'static str, &[&str]); 3] = [
+        (
+            "report-w9",
+            &[
+                "report", "1099", "--year", &year, "--format", "json", "--out",
+            ],
+        ),
+        (
+            "audit-w9",
+            &["audit", "tins", "--year", &year, "--format", "csv", "--out"],
+        ),
+        (
+            "efile-w9",
+            &[
+                "efile", "iris", "1099", "--year", &year, "--format", "json", "--out",
+            ],
+        ),
+    ];
+    for (phase, args) in phases {
+        let out = dir.join(phase);
+        let mut cmd = tool_no_source(db, dir);
+        cmd.args(args);
+        if phase == "audit-w9" {
+            cmd.arg(out.with_extension("csv"));
+        } else {
+            cmd.arg(&out);
+        }
+        for (k, v) in [
+            ("NAME", "Acme Platform Inc."),
+            ("TIN", "12-3456789"),
+            ("ADDRESS1", "1 Main St"),
+            ("CITY", "Boston"),
+            ("STATE", "MA"),
+            ("ZIP", "02108"),
+            ("PHONE", "617-555-0100"),
+            ("EMAIL", "tax@acme.example"),
+        ] {
+            cmd.env(format!("MASSPAY_TAX_PAYER_{k}"), v);
+        }
+        let m = run_measured(phase, &mut cmd, dir);
+        let note = format!("{stored} payees walked with {rows} W-9s on file");
         push_phase(rows_out, size, db, phase, &m, stored, &note);
     }
 }
