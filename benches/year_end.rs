@@ -130,7 +130,13 @@ fn run_measured(what: &str, cmd: &mut Command, dir: &Path) -> Measured {
     }
     let wall = started.elapsed();
     drop(child);
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    // Only a summary's worth: a child's peak RSS as Linux reports it starts from this process's
+    // own (the image it was spawned from), so this process must stay small. A large stdout
+    // (`import --format json` lists every row) read in here would raise every later figure.
+    let stdout = match std::fs::metadata(&out_path) {
+        Ok(m) if m.len() <= 1 << 20 => std::fs::read_to_string(&out_path).unwrap_or_default(),
+        _ => String::new(),
+    };
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     if !ok {
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
@@ -710,7 +716,7 @@ fn forms_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<
     let m = run_measured(
         "import-w9",
         tool_no_source(db, dir)
-            .args(["import", "tax-forms", "--format", "json"])
+            .args(["import", "tax-forms"])
             .arg(&sheet),
         dir,
     );
