@@ -591,6 +591,22 @@ fn push_phase(
     rows_out.push(row);
 }
 
+/// A `[payer]` from the environment (`efile` needs one; the packet's cover shows it).
+fn with_payer(cmd: &mut Command) {
+    for (k, v) in [
+        ("NAME", "Acme Platform Inc."),
+        ("TIN", "12-3456789"),
+        ("ADDRESS1", "1 Main St"),
+        ("CITY", "Boston"),
+        ("STATE", "MA"),
+        ("ZIP", "02108"),
+        ("PHONE", "617-555-0100"),
+        ("EMAIL", "tax@acme.example"),
+    ] {
+        cmd.env(format!("MASSPAY_TAX_PAYER_{k}"), v);
+    }
+}
+
 /// The other commands that walk a year, each as its own process (issue 10: memory flat in the
 /// payee count for every command that walks a year): `report 1042s`, `tin-match export` and
 /// `efile iris 1099` (with a `[payer]` from the environment), `report 1099 --pdf` (the packet).
@@ -637,18 +653,7 @@ fn walk_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<R
         let out = dir.join(format!("walk-{phase}"));
         let mut cmd = tool_no_source(db, dir);
         cmd.args(args).arg(&out);
-        for (k, v) in [
-            ("NAME", "Acme Platform Inc."),
-            ("TIN", "12-3456789"),
-            ("ADDRESS1", "1 Main St"),
-            ("CITY", "Boston"),
-            ("STATE", "MA"),
-            ("ZIP", "02108"),
-            ("PHONE", "617-555-0100"),
-            ("EMAIL", "tax@acme.example"),
-        ] {
-            cmd.env(format!("MASSPAY_TAX_PAYER_{k}"), v);
-        }
+        with_payer(&mut cmd);
         let m = run_measured(phase, &mut cmd, dir);
         let files = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
         let note = format!("{stored} payees walked; {files} files written");
@@ -756,18 +761,7 @@ fn forms_phases(size: u64, db: &Db, dir: &Path, stored: i64, rows_out: &mut Vec<
         } else {
             cmd.arg(&out);
         }
-        for (k, v) in [
-            ("NAME", "Acme Platform Inc."),
-            ("TIN", "12-3456789"),
-            ("ADDRESS1", "1 Main St"),
-            ("CITY", "Boston"),
-            ("STATE", "MA"),
-            ("ZIP", "02108"),
-            ("PHONE", "617-555-0100"),
-            ("EMAIL", "tax@acme.example"),
-        ] {
-            cmd.env(format!("MASSPAY_TAX_PAYER_{k}"), v);
-        }
+        with_payer(&mut cmd);
         let m = run_measured(phase, &mut cmd, dir);
         let note = format!("{stored} payees walked with {rows} W-9s on file");
         push_phase(rows_out, size, db, phase, &m, stored, &note);
