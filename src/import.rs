@@ -18,7 +18,7 @@ use masspay_tax_import::{ColumnMap, ImportOptions, TaxFormRecord, conflict_reaso
 use masspay_tax_rules::tin::TinRules;
 use masspay_tax_store::Store;
 use masspay_tax_store::tax_forms::{
-    CLEARABLE_FIELDS, ImportWrite, Link, TaxFormRow, TinHistoryEntry,
+    CLEARABLE_FIELDS, ImportWrite, Link, TaxFormRow, TinHistoryEntry, email_key,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -292,12 +292,24 @@ pub async fn import_tax_forms_with(
     let tokens: Vec<String> = read.records.iter().filter_map(given).collect();
     let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
     let known = store.known_payees(&tokens).await?;
+    // The rows with no token, linked by email: one walk over the payees for all of them.
+    let emails: Vec<&str> = read
+        .records
+        .iter()
+        .filter(|rec| given(rec).is_none())
+        .filter_map(|rec| rec.email.as_deref())
+        .collect();
+    let by_email = store.payees_by_email(&emails).await?;
     for rec in &read.records {
         let at = format!("{} row {}", rec.sheet, rec.row);
         let mut link = match given(rec) {
             Some(t) if known.contains(&t) => Link::Found(t),
             Some(_) => Link::NotFound,
-            None => store.resolve_payee(None, rec.email.as_deref()).await?,
+            None => rec
+                .email
+                .as_deref()
+                .and_then(|e| by_email.get(&email_key(e)))
+                .map_or(Link::NotFound, |tokens| Link::of_email(tokens)),
         };
         if matches!(link, Link::NotFound)
             && rec.user_token.is_none()

@@ -234,3 +234,73 @@ async fn reimports_never_erase_and_tin_changes_are_recorded() {
     assert!(!text.contains("436253784"));
     store.close().await;
 }
+
+/// Rows linked by email (no token): one walk over `payees` for a whole sheet, matched trimmed
+/// and case-insensitively (non-ASCII letters too), an email two payees share reported as
+/// ambiguous; `resolve_payee` gives the same answers one email at a time.
+#[tokio::test]
+async fn payees_are_found_by_email_whatever_its_case_and_spaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &format!("sqlite://{}", dir.path().join("s.db").display()),
+        &KeySource::Hex("11".repeat(32)),
+    )
+    .await
+    .unwrap();
+    for (token, email) in [
+        ("usr_a", "ana@example.test"),
+        ("usr_b", "José.Núñez@Example.TEST"),
+        ("usr_c2", "shared@example.test"),
+        ("usr_c1", "Shared@example.test"),
+        ("usr_d", ""),
+    ] {
+        sqlx::query("INSERT INTO payees (user_token, email, updated_run_id) VALUES ($1, $2, 0)")
+            .bind(token.to_string())
+            .bind(email.to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let asked = [
+        " ANA@example.test ",
+        "josé.núñez@example.test",
+        "SHARED@EXAMPLE.TEST",
+        "nobody@example.test",
+        "  ",
+    ];
+    let found = store.payees_by_email(&asked).await.unwrap();
+    let link = |e: &str| {
+        found
+            .get(&masspay_tax_store::tax_forms::email_key(e))
+            .map_or(Link::NotFound, |t| Link::of_email(t))
+    };
+    assert_eq!(link(asked[0]), Link::Found("usr_a".into()));
+    assert_eq!(link(asked[1]), Link::Found("usr_b".into()));
+    assert_eq!(link(asked[2]), Link::Ambiguous(2));
+    assert_eq!(
+        found[&masspay_tax_store::tax_forms::email_key(asked[2])],
+        ["usr_c1", "usr_c2"]
+    );
+    assert_eq!(link(asked[3]), Link::NotFound);
+    assert_eq!(
+        found.len(),
+        3,
+        "blank emails match nobody (not the payee without one)"
+    );
+    for e in asked {
+        assert_eq!(
+            store.resolve_payee(None, Some(e)).await.unwrap(),
+            link(e),
+            "{e:?}"
+        );
+    }
+    // The store keeps no index on `payees.email` (it served no query and cost every sync).
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'payees_email'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 0);
+    store.close().await;
+}

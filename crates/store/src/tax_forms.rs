@@ -30,6 +30,23 @@ pub enum Link {
     Ambiguous(usize),
 }
 
+impl Link {
+    /// The link an email gives, from the payees it belongs to ([`Store::payees_by_email`]).
+    pub fn of_email(tokens: &[String]) -> Link {
+        match tokens {
+            [] => Link::NotFound,
+            [one] => Link::Found(one.clone()),
+            many => Link::Ambiguous(many.len()),
+        }
+    }
+}
+
+/// What an email is matched on when a row is linked by it: trimmed and lowercased, so
+/// `Jose@Example.TEST ` finds `jose@example.test` (on either store, non-ASCII letters too).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// One W-9 / W-8 as written to `tax_forms`: the import's plain, store-side shape.
 ///
 /// `tin`, `foreign_tin` and `date_of_birth` are **secrets**; `Debug` redacts them.
@@ -594,19 +611,46 @@ impl Store {
             return Ok(found.map_or(Link::NotFound, Link::Found));
         }
         if let Some(e) = email.map(str::trim).filter(|e| !e.is_empty()) {
-            let found: Vec<String> = sqlx::query_scalar(
-                "SELECT user_token FROM payees WHERE lower(trim(email)) = lower($1) ORDER BY user_token",
-            )
-            .bind(e.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-            return Ok(match found.len() {
-                0 => Link::NotFound,
-                1 => found.into_iter().next().map_or(Link::NotFound, Link::Found),
-                n => Link::Ambiguous(n),
-            });
+            let mut found = self.payees_by_email(&[e]).await?;
+            return Ok(Link::of_email(
+                &found.remove(&email_key(e)).unwrap_or_default(),
+            ));
         }
         Ok(Link::NotFound)
+    }
+
+    /// The payees each of `emails` belongs to ([`email_key`] on both sides), in token order;
+    /// emails no payee has are absent. One walk over `payees` for the whole list: a sheet
+    /// linked by email was one scan of the table per row (no index serves a case-insensitive
+    /// match, and `payees` keeps none on email).
+    pub async fn payees_by_email(
+        &self,
+        emails: &[&str],
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        use futures_util::TryStreamExt;
+        let wanted: std::collections::HashSet<String> = emails
+            .iter()
+            .map(|e| email_key(e))
+            .filter(|e| !e.is_empty())
+            .collect();
+        let mut found: HashMap<String, Vec<String>> = HashMap::new();
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        let mut rows = sqlx::query_as::<_, (String, String)>(
+            "SELECT user_token, email FROM payees WHERE email <> ''",
+        )
+        .fetch(&self.pool);
+        while let Some((token, email)) = rows.try_next().await? {
+            let key = email_key(&email);
+            if wanted.contains(&key) {
+                found.entry(key).or_default().push(token);
+            }
+        }
+        for tokens in found.values_mut() {
+            tokens.sort();
+        }
+        Ok(found)
     }
 
     /// Which of `tokens` (trimmed, as [`Store::resolve_payee`] trims them) are synced payees:
