@@ -17,9 +17,9 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use std::path::PathBuf;
 
 /// Rows per hand-over.
-const BATCH: usize = 512;
+pub(crate) const BATCH: usize = 512;
 /// Batches read ahead of the caller.
-const AHEAD: usize = 4;
+pub(crate) const AHEAD: usize = 4;
 
 /// A parameter of the statement.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ enum Cell {
 /// one buffer and [`COLS`] cells per row, and the rows' secrets decrypted; the caller builds
 /// the rows' strings (an allocation and a UTF-8 check each).
 #[derive(Debug, Default)]
-struct RawBatch {
+pub(crate) struct RawBatch {
     bytes: Vec<u8>,
     cells: Vec<Cell>,
     /// Each row's secrets, decrypted (empty until [`RawBatch::open_secrets`]).
@@ -77,7 +77,7 @@ struct RawBatch {
 }
 
 impl RawBatch {
-    fn with_capacity(rows: usize) -> Self {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
         RawBatch {
             bytes: Vec::with_capacity(rows * 512),
             cells: Vec::with_capacity(rows * COLS),
@@ -85,7 +85,7 @@ impl RawBatch {
         }
     }
 
-    fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.cells.len() / COLS
     }
 
@@ -104,6 +104,41 @@ impl RawBatch {
                 ValueRef::Real(_) | ValueRef::Blob(_) => Cell::Other,
             };
             self.cells.push(cell);
+        }
+        Ok(())
+    }
+
+    /// Appends one line of PostgreSQL's `COPY ... TO STDOUT` text format (no newline): [`COLS`]
+    /// fields split by tabs, `\N` for NULL, backslash escapes undone; the integer columns of
+    /// the year SELECT ([`INT_COLS`]) parsed as integers (a value that is not one is kept as
+    /// [`Cell::Other`], an error when the row is read, as a REAL would be).
+    pub(crate) fn push_copy_line(&mut self, line: &[u8]) -> Result<(), StoreError> {
+        let fields = line.split(|&b| b == b'\t');
+        let before = self.cells.len();
+        for (i, field) in fields.enumerate() {
+            if i == COLS {
+                break;
+            }
+            let cell = if field == b"\\N" {
+                Cell::Null
+            } else if INT_COLS.contains(&i) {
+                std::str::from_utf8(field)
+                    .ok()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .map_or(Cell::Other, Cell::Int)
+            } else {
+                let start = self.bytes.len();
+                unescape_copy_text(field, &mut self.bytes);
+                Cell::Text(start, self.bytes.len())
+            };
+            self.cells.push(cell);
+        }
+        let got = line.split(|&b| b == b'\t').count();
+        if got != COLS {
+            self.cells.truncate(before);
+            return Err(StoreError::Sqlite(format!(
+                "a year row from PostgreSQL has {got} columns, not {COLS}"
+            )));
         }
         Ok(())
     }
@@ -162,7 +197,83 @@ impl RawBatch {
     }
 }
 
-type Batch = Result<RawBatch, StoreError>;
+pub(crate) type Batch = Result<RawBatch, StoreError>;
+
+/// The integer columns of [`crate::reads`]'s year SELECT: `postal_code_repaired`, `tax_year`,
+/// `amount_cents`, `business`.
+const INT_COLS: [usize; 4] = [12, 18, 21, 23];
+
+/// Undoes COPY text format's escapes (`\\`, `\t`, `\n`, `\r`, `\b`, `\f`, `\v`, octal
+/// `\NNN`, hex `\xHH`; any other escaped character is itself), appending to `out`.
+fn unescape_copy_text(field: &[u8], out: &mut Vec<u8>) {
+    if !field.contains(&b'\\') {
+        out.extend_from_slice(field);
+        return;
+    }
+    let mut i = 0;
+    while i < field.len() {
+        let b = field[i];
+        i += 1;
+        if b != b'\\' || i == field.len() {
+            out.push(b);
+            continue;
+        }
+        let e = field[i];
+        i += 1;
+        let digit = |c: u8, radix: u32| char::from(c).to_digit(radix);
+        match e {
+            b't' => out.push(b'\t'),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match field.get(i).and_then(|&c| digit(c, 8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            i += 1;
+                        }
+                        None => break,
+                    }
+                }
+                out.push((v & 0xff) as u8);
+            }
+            b'x' if field.get(i).and_then(|&c| digit(c, 16)).is_some() => {
+                let mut v = 0u32;
+                for _ in 0..2 {
+                    match field.get(i).and_then(|&c| digit(c, 16)) {
+                        Some(d) => {
+                            v = v * 16 + d;
+                            i += 1;
+                        }
+                        None => break,
+                    }
+                }
+                out.push((v & 0xff) as u8);
+            }
+            other => out.push(other),
+        }
+    }
+}
+
+/// The payees of the batches a reader sends, in order: strings built here (the caller's
+/// side), secrets as the reader opened them; a reader's error ends the stream after the rows
+/// before it.
+pub(crate) fn payees_of(
+    rx: tokio::sync::mpsc::Receiver<Batch>,
+) -> BoxStream<'static, Result<StoredPayee, StoreError>> {
+    stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) })
+        .flat_map(|b| match b {
+            Ok(mut rows) => {
+                stream::iter((0..rows.rows()).map(move |i| rows.opened_payee(i))).left_stream()
+            }
+            Err(e) => stream::iter(std::iter::once(Err(e))).right_stream(),
+        })
+        .boxed()
+}
 
 /// A row's secrets as the reader opened them: the TIN (if stored) and the date of birth
 /// (empty if none), or why they could not be.
@@ -174,7 +285,7 @@ impl RawBatch {
     /// slower end of a walk (1,000,000 payees: the caller's thread was busy throughout, the
     /// reader 60% of the time), so the reader takes the decryption and the caller still builds
     /// the strings (with both on the reader it was the one busy throughout).
-    fn open_secrets(&mut self, vault: &Vault) {
+    pub(crate) fn open_secrets(&mut self, vault: &Vault) {
         self.opened = (0..self.rows())
             .map(|row| {
                 let cells = &self.cells[row * COLS..(row + 1) * COLS];
@@ -262,14 +373,7 @@ pub(crate) fn year_rows(
     if let Err(e) = spawned {
         return stream::once(async move { Err(StoreError::Db(sqlx::Error::Io(e))) }).boxed();
     }
-    stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) })
-        .flat_map(|b| match b {
-            Ok(mut rows) => {
-                stream::iter((0..rows.rows()).map(move |i| rows.opened_payee(i))).left_stream()
-            }
-            Err(e) => stream::iter(std::iter::once(Err(e))).right_stream(),
-        })
-        .boxed()
+    payees_of(rx)
 }
 
 /// The rows of a parameterless `sql` from the SQLite file at `path`, each made by `map` on a
@@ -390,5 +494,69 @@ mod tests {
             let e = b.payee(0).unwrap_err().to_string();
             assert!(e.contains("the store is damaged"), "{sql}: {e}");
         }
+    }
+
+    /// A COPY text line in the SELECT's column order; `first` and `cents` replaceable.
+    fn copy_line(first: &str, cents: &str) -> Vec<u8> {
+        format!(
+            "usr_1\t{first}\t\tNg\t\ta@b.c\t\t1 Main\t\tAustin\tTX\t78701\t0\tUSA\t\t\\N\t\\N\t\
+             6789\t2025\t700.00\t700.00\t{cents}\t1099-NEC\t0\tus"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn copy_text_lines_come_back_as_stored() {
+        let mut b = RawBatch::with_capacity(2);
+        b.push_copy_line(&copy_line("Ana", "70000")).unwrap();
+        b.push_copy_line(&copy_line("Bo\\tÜnal\\\\x\\nz\\101\\x42\\q", "-3"))
+            .unwrap();
+        assert_eq!(b.rows(), 2);
+        let p = b.payee(0).unwrap();
+        assert_eq!(
+            (
+                p.user_token.as_str(),
+                p.first_name.as_str(),
+                p.city.as_str()
+            ),
+            ("usr_1", "Ana", "Austin")
+        );
+        assert_eq!(
+            (p.tin, p.tin_hash, p.tin_last4.as_deref()),
+            (None, None, Some("6789"))
+        );
+        assert_eq!((p.tax_year, p.amount_cents, p.business), (2025, 70000, 0));
+        let q = b.payee(1).unwrap();
+        assert_eq!(q.first_name, "Bo\tÜnal\\x\nzABq");
+        assert_eq!(q.amount_cents, -3);
+    }
+
+    #[test]
+    fn a_copy_line_of_the_wrong_shape_is_an_error_not_a_panic() {
+        let mut b = RawBatch::with_capacity(2);
+        for line in [&b""[..], b"usr_1\tAna", b"\\", b"a\t\\N\t\\"] {
+            assert!(b.push_copy_line(line).is_err(), "{line:?}");
+        }
+        let mut long = copy_line("Ana", "1");
+        long.extend_from_slice(b"\textra");
+        assert!(b.push_copy_line(&long).is_err());
+        assert_eq!(b.rows(), 0, "a refused line leaves nothing behind");
+        // A text where an integer belongs, or NULL where text is required: an error when read.
+        for line in [
+            copy_line("Ana", "1.5"),
+            copy_line("Ana", "x"),
+            copy_line("\\N", "1"),
+        ] {
+            let mut b = RawBatch::with_capacity(1);
+            b.push_copy_line(&line).unwrap();
+            let e = b.payee(0).unwrap_err().to_string();
+            assert!(e.contains("the store is damaged"), "{e}");
+        }
+        // Escapes cut short are kept as they are.
+        let mut out = Vec::new();
+        unescape_copy_text(b"a\\", &mut out);
+        unescape_copy_text(b"\\x", &mut out);
+        unescape_copy_text(b"\\7", &mut out);
+        assert_eq!(out, b"a\\x\x07");
     }
 }
