@@ -355,6 +355,12 @@ fn payees_from_year(
     // shrinks first and peak memory stays that of the streaming.
     // The caller's thread is idle by now (every row is sent), so SQLite's sorter may sort its
     // runs on a helper thread (`PRAGMA threads`): the token sort here and the index builds.
+    // The cache's pages are mostly dirty by now (the year's primary key, its last table pages),
+    // and a dirty page cannot be freed: written out first (they go to the WAL at COMMIT anyway,
+    // and nothing after this changes them), so the sorts below start from an empty cache
+    // rather than on top of a full one (1,000,000 payees, four runs each: peak RSS 186-210 MB
+    // -> 189-193 MB, the sync no slower).
+    tx.cache_flush().map_err(sqlite_error)?;
     tx.execute_batch(&format!(
         "PRAGMA cache_size = -{MERGE_CACHE_KIB}; PRAGMA shrink_memory; PRAGMA threads = {SORT_THREADS};"
     ))
