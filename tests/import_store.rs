@@ -5,28 +5,18 @@ use masspay_tax::import::to_row;
 use masspay_tax_import::{ImportOptions, read_file};
 use masspay_tax_store::tax_forms::Link;
 use masspay_tax_store::{KeySource, Store};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-#[tokio::test]
-async fn fixture_into_the_store() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/w9-mistakes.xlsx");
-    let read = read_file(&path, &ImportOptions::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+/// A SQLite store in `dir` holding `payees` as a sync would have stored them (only the link
+/// columns).
+async fn store_with_payees(dir: &Path, payees: &[(&str, &str)]) -> Store {
     let store = Store::open(
-        &format!("sqlite://{}", dir.path().join("s.db").display()),
+        &format!("sqlite://{}", dir.join("s.db").display()),
         &KeySource::Hex("11".repeat(32)),
     )
     .await
     .unwrap();
-    // The emulator's hard cases, as a sync would have stored them (only the link columns).
-    for (token, email) in [
-        ("usr_edge_ssn_valid", "edge.ssn.valid@example.test"),
-        ("usr_edge_itin_55", "edge.itin.55@example.test"),
-        ("usr_edge_ein_business", "edge.ein.business@example.test"),
-        ("usr_edge_zip_lost_zero", "edge.zip.lost.zero@example.test"),
-        ("usr_edge_foreign_mex", "edge.foreign.mex@example.test"),
-        ("usr_edge_foreign_can", "edge.foreign.can@example.test"),
-    ] {
+    for (token, email) in payees {
         sqlx::query("INSERT INTO payees (user_token, email, updated_run_id) VALUES ($1, $2, 0)")
             .bind(token.to_string())
             .bind(email.to_string())
@@ -34,6 +24,27 @@ async fn fixture_into_the_store() {
             .await
             .unwrap();
     }
+    store
+}
+
+#[tokio::test]
+async fn fixture_into_the_store() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/w9-mistakes.xlsx");
+    let read = read_file(&path, &ImportOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The emulator's hard cases, as a sync would have stored them (only the link columns).
+    let store = store_with_payees(
+        dir.path(),
+        &[
+            ("usr_edge_ssn_valid", "edge.ssn.valid@example.test"),
+            ("usr_edge_itin_55", "edge.itin.55@example.test"),
+            ("usr_edge_ein_business", "edge.ein.business@example.test"),
+            ("usr_edge_zip_lost_zero", "edge.zip.lost.zero@example.test"),
+            ("usr_edge_foreign_mex", "edge.foreign.mex@example.test"),
+            ("usr_edge_foreign_can", "edge.foreign.can@example.test"),
+        ],
+    )
+    .await;
     let mut rows = Vec::new();
     let mut unlinked = Vec::new();
     for rec in &read.records {
@@ -241,26 +252,17 @@ async fn reimports_never_erase_and_tin_changes_are_recorded() {
 #[tokio::test]
 async fn payees_are_found_by_email_whatever_its_case_and_spaces() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        &format!("sqlite://{}", dir.path().join("s.db").display()),
-        &KeySource::Hex("11".repeat(32)),
+    let store = store_with_payees(
+        dir.path(),
+        &[
+            ("usr_a", "ana@example.test"),
+            ("usr_b", "José.Núñez@Example.TEST"),
+            ("usr_c2", "shared@example.test"),
+            ("usr_c1", "Shared@example.test"),
+            ("usr_d", ""),
+        ],
     )
-    .await
-    .unwrap();
-    for (token, email) in [
-        ("usr_a", "ana@example.test"),
-        ("usr_b", "José.Núñez@Example.TEST"),
-        ("usr_c2", "shared@example.test"),
-        ("usr_c1", "Shared@example.test"),
-        ("usr_d", ""),
-    ] {
-        sqlx::query("INSERT INTO payees (user_token, email, updated_run_id) VALUES ($1, $2, 0)")
-            .bind(token.to_string())
-            .bind(email.to_string())
-            .execute(store.pool())
-            .await
-            .unwrap();
-    }
+    .await;
     let asked = [
         " ANA@example.test ",
         "josé.núñez@example.test",

@@ -229,34 +229,32 @@ fn unescape_copy_text(field: &[u8], out: &mut Vec<u8>) {
             b'f' => out.push(12),
             b'v' => out.push(11),
             b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                for _ in 0..2 {
-                    match field.get(i).and_then(|&c| digit(c, 8)) {
-                        Some(d) => {
-                            v = v * 8 + d;
-                            i += 1;
-                        }
-                        None => break,
-                    }
-                }
+                let v = escaped_number(field, &mut i, 8, u32::from(e - b'0'), 2);
                 out.push((v & 0xff) as u8);
             }
             b'x' if field.get(i).and_then(|&c| digit(c, 16)).is_some() => {
-                let mut v = 0u32;
-                for _ in 0..2 {
-                    match field.get(i).and_then(|&c| digit(c, 16)) {
-                        Some(d) => {
-                            v = v * 16 + d;
-                            i += 1;
-                        }
-                        None => break,
-                    }
-                }
+                let v = escaped_number(field, &mut i, 16, 0, 2);
                 out.push((v & 0xff) as u8);
             }
             other => out.push(other),
         }
     }
+}
+
+/// The number of an escape: up to `most` more digits of `radix` read from `field[*i..]` onto
+/// `start`, `*i` moved past them.
+fn escaped_number(field: &[u8], i: &mut usize, radix: u32, start: u32, most: usize) -> u32 {
+    let mut v = start;
+    for _ in 0..most {
+        match field.get(*i).and_then(|&c| char::from(c).to_digit(radix)) {
+            Some(d) => {
+                v = v * radix + d;
+                *i += 1;
+            }
+            None => break,
+        }
+    }
+    v
 }
 
 /// The payees of the batches a reader sends, in order: strings built here (the caller's
